@@ -1,0 +1,29 @@
+"""Which experiments exist; modules are imported only when used."""
+from __future__ import annotations
+
+import importlib
+
+from .params import ParamError
+
+# experiment id -> module defining EXPERIMENT
+MODULES = {
+    "matrix-sensing": "experiments.matrix_sensing",
+    "robust-recovery": "experiments.robust_recovery",
+    "halpern-vr": "experiments.halpern_vr",
+    "sea-omd": "experiments.sea_omd",
+}
+
+
+def available() -> list[str]:
+    """Experiment ids whose module is present in this checkout."""
+    names = []
+    for name, module in MODULES.items():
+        if importlib.util.find_spec(module) is not None:
+            names.append(name)
+    return names
+
+
+def get(name: str):
+    if name not in available():
+        raise ParamError(f"unknown experiment {name!r}: valid experiments are {', '.join(available())}")
+    return importlib.import_module(MODULES[name]).EXPERIMENT

@@ -1,0 +1,199 @@
+"""Runs an experiment's sweep (cached, in parallel if asked) and checks its claims."""
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from theory import judge
+from theory.claims import Check, Verdict
+
+from . import registry
+from .backend import backend_module, to_numpy
+from .base import Trace
+from .cache import UnitCache, cache_key, code_version
+from .params import ParamError
+from .results import Results
+from .seeds import trial_rngs
+
+PARALLEL = ("loky", "dask")
+
+
+@dataclass
+class RunOptions:
+    seed: int = 0
+    trials: int | None = None
+    backend: str = "numpy"
+    jobs: int = 1
+    parallel: str = "loky"
+    scheduler: str | None = None
+    cache_dir: Path | None = Path("results") / "cache"
+    progress: bool = True
+
+    def validate(self) -> None:
+        if self.trials is not None and self.trials < 1:
+            raise ParamError(f"--trials {self.trials} is out of range: needs at least 1 trial")
+        if self.jobs < 1 and self.jobs != -1:
+            raise ParamError(f"--jobs {self.jobs} is out of range: a positive number of jobs, or -1 for all cores")
+        if self.parallel not in PARALLEL:
+            raise ParamError(f"unknown --parallel {self.parallel!r}: valid choices are {', '.join(PARALLEL)}")
+        if self.parallel == "dask" and not self.scheduler:
+            raise ParamError("--parallel dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+        if self.seed < 0:
+            raise ParamError(f"--seed {self.seed} is out of range: seeds are non-negative integers")
+        backend_module(self.backend)
+
+
+def compute_unit(name: str, unit: dict, p: dict, seed: int, trials: int, backend: str) -> Trace:
+    """Run one unit for ``trials`` trials in lockstep; the trace comes back as NumPy arrays with
+    divergence marked.  A top-level function, so joblib workers can import and call it."""
+    exp = registry.get(name)
+    xp = backend_module(backend)
+    rngs = trial_rngs(seed, name, unit, trials)
+    try:
+        trace = exp.run_unit(unit, p, rngs, xp)
+    except Exception as exc:
+        raise RuntimeError(f"{name}: unit {unit} failed: {exc}") from exc
+    return mark_divergence(_as_numpy(trace))
+
+
+def _as_numpy(trace: Trace) -> Trace:
+    conv = lambda a: None if a is None else np.asarray(to_numpy(a))
+    return Trace(conv(trace.iterations), {k: conv(v).astype(float) for k, v in trace.series.items()},
+                 conv(trace.oracle_calls), {k: conv(v).astype(float) for k, v in trace.scalars.items()},
+                 dict(trace.info), trace.diverged_at)
+
+
+def mark_divergence(trace: Trace) -> Trace:
+    """Record, per trial, the first recorded iteration at which any series is NaN/Inf, and blank
+    that trial's series from there on (diverged values are never plotted or fitted)."""
+    R, T = trace.trials, len(trace.iterations)
+    first_bad = np.full(R, T)
+    for v in trace.series.values():
+        bad = ~np.isfinite(v)
+        has = bad.any(axis=1)
+        first_bad = np.where(has, np.minimum(first_bad, bad.argmax(axis=1)), first_bad)
+    diverged = first_bad < T
+    at = np.where(diverged, np.asarray(trace.iterations)[np.minimum(first_bad, T - 1)], -1)
+    cut = np.arange(T)[None, :] >= first_bad[:, None]
+    for k, v in trace.series.items():
+        trace.series[k] = np.where(cut, np.nan, v)
+    trace.diverged_at = at.astype(np.int64)
+    return trace
+
+
+def run_experiment(exp, p: dict, opts: RunOptions, *, mode: str = "quick") -> Results:
+    """Every unit of the sweep: from the cache when present, otherwise computed (and cached
+    unless it diverged)."""
+    trials = opts.trials or exp.trials[mode]
+    units = exp.sweep(p)
+    cache = UnitCache(opts.cache_dir)
+    keys = [cache_key(exp.name, u, p, opts.seed, trials, opts.backend) for u in units]
+    traces: list[Trace | None] = [cache.load(exp.name, k) for k in keys]
+    todo = [i for i, t in enumerate(traces) if t is None]
+    if todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(units), initial=len(units) - len(todo), desc=exp.name, unit="unit",
+                   disable=not opts.progress, leave=False)
+        try:
+            for i, trace in zip(todo, _execute(exp.name, [units[i] for i in todo], p, opts, trials)):
+                traces[i] = trace
+                if (trace.diverged_at < 0).all():
+                    cache.store(exp.name, keys[i], trace)
+                bar.update(1)
+        finally:
+            bar.close()
+    return Results(exp.name, units, traces)
+
+
+def _execute(name, units, p, opts: RunOptions, trials):
+    args = [(name, u, p, opts.seed, trials, opts.backend) for u in units]
+    if opts.parallel == "loky" and opts.jobs == 1:
+        for a in args:
+            yield compute_unit(*a)
+        return
+    from joblib import Parallel, delayed, parallel_config
+
+    if opts.parallel == "dask":
+        from dask.distributed import Client
+
+        with Client(opts.scheduler), parallel_config(backend="dask"):
+            yield from Parallel(n_jobs=-1, return_as="generator")(delayed(compute_unit)(*a) for a in args)
+        return
+    yield from Parallel(n_jobs=opts.jobs, backend="loky", return_as="generator")(
+        delayed(compute_unit)(*a) for a in args)
+
+
+def verify(exp, results: Results, p: dict) -> list[Verdict]:
+    """Judge every claim of ``exp`` on ``results``.  Evidence that cannot be gathered (a diverged
+    setting, a missing unit) makes that claim fail with the reason, rather than crash the run."""
+    verdicts = []
+    for claim in exp.claims(p):
+        try:
+            ev, control = exp.evidence(claim, results, p)
+            verdicts.append(judge(claim, ev, control))
+        except (KeyError, ValueError, IndexError, FloatingPointError) as exc:
+            nan = float("nan")
+            failed = Check(False, nan, (nan, nan), "", None, f"no evidence: {exc}")
+            verdicts.append(Verdict(claim, failed, Check(True, nan, (nan, nan), "", None, "not run")))
+    return verdicts
+
+
+def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> dict:
+    trials = opts.trials or exp.trials[mode]
+    info = {}
+    for u, t in results.items():
+        for k, v in (t.info or {}).items():
+            info.setdefault(k, v)
+    return {
+        "experiment": exp.name,
+        "paper": exp.paper,
+        "mode": mode,
+        "params": p,
+        "seed": opts.seed,
+        "trials": trials,
+        "backend": opts.backend,
+        "parallel": opts.parallel if opts.jobs != 1 or opts.parallel == "dask" else "none",
+        "code_version": code_version(),
+        "git_commit": _git_commit(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": _versions(),
+        "info": info,
+        "units": results.units,
+        "diverged": [{"unit": i, "setting": u.get("setting"), "trials": int((t.diverged_at >= 0).sum()),
+                      "first_at": int(t.diverged_at[t.diverged_at >= 0].min())}
+                     for i, (u, t) in enumerate(results.items()) if (t.diverged_at >= 0).any()],
+    }
+
+
+def _versions() -> dict:
+    out = {}
+    for pkg in ("numpy", "scipy", "cvxpy", "sympy", "matplotlib", "array-api-compat", "joblib",
+                "clarabel", "scs", "cupy-cuda12x", "dask"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        if out.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None

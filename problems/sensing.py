@@ -1,0 +1,46 @@
+"""Linear sensing operators A(X) = [<A_i, X>]_i, batched over trials.
+
+The m sensing matrices of each trial are stored flattened as one (R, m, n1*n2) array, so the
+operator and its adjoint are each one batched matmul.  Shared by matrix-sensing and
+robust-recovery.
+"""
+from __future__ import annotations
+
+import numpy as np
+from array_api_compat import array_namespace
+
+
+def gaussian_sensing(rngs, m: int, n1: int, n2: int | None = None) -> np.ndarray:
+    """(R, m, n1*n2) i.i.d. N(0, 1) entries, non-symmetric; one stream per trial (host side)."""
+    n2 = n1 if n2 is None else n2
+    return np.stack([rng.standard_normal((m, n1 * n2)) for rng in rngs])
+
+
+def measure(A, X):
+    """A(X): (R, m, n1*n2) x (R, n1, n2) -> (R, m)."""
+    xp = array_namespace(A, X)
+    R, n1, n2 = X.shape
+    return xp.matmul(A, xp.reshape(X, (R, n1 * n2, 1)))[..., 0]
+
+
+def adjoint(A, v, n1: int, n2: int):
+    """A*(v) = sum_i v_i A_i: (R, m, n1*n2) x (R, m) -> (R, n1, n2)."""
+    xp = array_namespace(A, v)
+    R = v.shape[0]
+    flat = xp.matmul(xp.reshape(v, (R, 1, v.shape[1])), A)[:, 0, :]
+    return xp.reshape(flat, (R, n1, n2))
+
+
+def low_rank_psd(rng, n: int, singular_values) -> np.ndarray:
+    """An n x n PSD matrix U diag(s) U^T with orthonormal U (host side)."""
+    s = np.asarray(singular_values, dtype=float)
+    q, _ = np.linalg.qr(rng.standard_normal((n, s.size)))
+    return (q * s) @ q.T
+
+
+def low_rank(rng, n1: int, n2: int, singular_values) -> np.ndarray:
+    """An n1 x n2 matrix U diag(s) V^T with orthonormal U, V (host side)."""
+    s = np.asarray(singular_values, dtype=float)
+    u, _ = np.linalg.qr(rng.standard_normal((n1, s.size)))
+    v, _ = np.linalg.qr(rng.standard_normal((n2, s.size)))
+    return (u * s) @ v.T

@@ -1,0 +1,158 @@
+"""Claims (what a paper states) and verdicts (what was measured), as plain data.
+
+A claim never refers to an experiment's code: it is mathematics (a sympy expression of the
+problem's parameters) plus the statistics of how it is checked. The experiment supplies the
+evidence; :func:`theory.checks.judge` turns claim + evidence into a :class:`Verdict`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import sympy as sp
+
+KINDS = ("rate", "bound", "order", "phenomenon")
+RELATIONS = ("eq", "ge", "le")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable statement of a paper.
+
+    ``predicted`` is a sympy expression; ``symbols`` gives the values of its free symbols, so the
+    number that is checked is derived, never typed by hand.  ``relation`` says how the measured
+    interval must sit against the predicted value p (with ``tolerance`` tol):
+
+    - ``eq``: the interval meets [p - tol, p + tol];
+    - ``ge``: the whole interval is >= p - tol;
+    - ``le``: the whole interval is <= p + tol.
+
+    ``control`` describes the negative control: a setting or broken variant for which the same
+    check must fail.  ``expected_failure`` (a reason) marks a claim that does not reproduce.
+    """
+
+    id: str
+    source: str
+    statement: str
+    quantity: str
+    kind: str
+    predicted: Any
+    relation: str
+    control: str
+    tolerance: float = 0.0
+    symbols: Mapping[str, float] = field(default_factory=dict)
+    r2_min: float = 0.9
+    expected_failure: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id}: kind {self.kind!r} is not one of {KINDS}")
+        if self.relation not in RELATIONS:
+            raise ValueError(f"claim {self.id}: relation {self.relation!r} is not one of {RELATIONS}")
+        if "/" not in self.id:
+            raise ValueError(f"claim id {self.id!r} must look like '<experiment>/<slug>'")
+        object.__setattr__(self, "predicted", sp.sympify(self.predicted))
+
+    @property
+    def experiment(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    def predicted_value(self) -> float:
+        subs = {sp.Symbol(k): v for k, v in self.symbols.items()}
+        value = self.predicted.subs(subs)
+        free = value.free_symbols
+        if free:
+            raise ValueError(f"claim {self.id}: predicted {self.predicted} has unset symbols {free}")
+        return float(value)
+
+    def checked_value(self) -> float:
+        """The number the measured interval is compared with.
+
+        For a ``bound`` the measurement is the ratio measured / bound, so the number is 1; for
+        every other kind it is the predicted expression evaluated at ``symbols``.
+        """
+        return 1.0 if self.kind == "bound" else self.predicted_value()
+
+    def evaluate(self, **values):
+        """The predicted expression as numbers (arrays broadcast), e.g. a bound along a run."""
+        subs = {sp.Symbol(k): v for k, v in self.symbols.items() if k not in values}
+        expr = self.predicted.subs(subs)
+        names = sorted(values)
+        fn = sp.lambdify([sp.Symbol(n) for n in names], expr, "numpy")
+        return fn(*(values[n] for n in names))
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check of one piece of evidence against a claim."""
+
+    holds: bool
+    measured: float
+    interval: tuple[float, float]
+    setting: str = ""
+    r2: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim checked on its evidence and on its negative control.
+
+    The claim holds only if its own check holds *and* the control's check fails (is rejected);
+    a control that also "holds" means the check does not discriminate.
+    """
+
+    claim: Claim
+    check: Check
+    control: Check
+
+    @property
+    def control_rejected(self) -> bool:
+        return not self.control.holds
+
+    @property
+    def holds(self) -> bool:
+        return self.check.holds and self.control_rejected
+
+    @property
+    def passed(self) -> bool:
+        """True when the claim holds, or fails as a documented expected failure."""
+        return self.holds or self.claim.expected_failure is not None
+
+    def to_json(self) -> dict:
+        c = self.claim
+        return {
+            "id": c.id,
+            "experiment": c.experiment,
+            "source": c.source,
+            "statement": c.statement,
+            "kind": c.kind,
+            "quantity": c.quantity,
+            "relation": c.relation,
+            "predicted": c.checked_value(),
+            "predicted_expr": str(c.predicted),
+            "tolerance": c.tolerance,
+            "measured": _num(self.check.measured),
+            "interval": [_num(self.check.interval[0]), _num(self.check.interval[1])],
+            "r2": _num(self.check.r2),
+            "setting": self.check.setting,
+            "detail": self.check.detail,
+            "holds": bool(self.holds),
+            "check_holds": bool(self.check.holds),
+            "control": {
+                "setting": self.control.setting or c.control,
+                "description": c.control,
+                "measured": _num(self.control.measured),
+                "interval": [_num(self.control.interval[0]), _num(self.control.interval[1])],
+                "detail": self.control.detail,
+                "rejected": bool(self.control_rejected),
+            },
+            "expected_failure": c.expected_failure,
+        }
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if x == x and abs(x) != float("inf") else None
