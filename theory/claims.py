@@ -58,8 +58,7 @@ class Claim:
         return self.id.split("/", 1)[0]
 
     def predicted_value(self) -> float:
-        subs = {sp.Symbol(k): v for k, v in self.symbols.items()}
-        value = self.predicted.subs(subs)
+        value = self.predicted.subs(self._by_name(self.symbols))
         free = value.free_symbols
         if free:
             raise ValueError(f"claim {self.id}: predicted {self.predicted} has unset symbols {free}")
@@ -75,11 +74,15 @@ class Claim:
 
     def evaluate(self, **values):
         """The predicted expression as numbers (arrays broadcast), e.g. a bound along a run."""
-        subs = {sp.Symbol(k): v for k, v in self.symbols.items() if k not in values}
-        expr = self.predicted.subs(subs)
+        expr = self.predicted.subs(self._by_name({k: v for k, v in self.symbols.items() if k not in values}))
+        by_name = {s.name: s for s in expr.free_symbols}
         names = sorted(values)
-        fn = sp.lambdify([sp.Symbol(n) for n in names], expr, "numpy")
+        fn = sp.lambdify([by_name.get(n, sp.Symbol(n)) for n in names], expr, "numpy")
         return fn(*(values[n] for n in names))
+
+    def _by_name(self, values) -> dict:
+        """Substitutions matched by symbol name, whatever assumptions the symbols carry."""
+        return {s: values[s.name] for s in self.predicted.free_symbols if s.name in values}
 
 
 @dataclass(frozen=True)
