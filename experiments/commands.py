@@ -110,6 +110,36 @@ def write_figures_report(figdir: Path) -> None:
              "must reject.")
     atomic_write_text(figdir / "REPORT.md", report_markdown(sections, title="theorycheck — figures and claims",
                                                             intro=intro))
+    readme = figdir.resolve().parent / "README.md"
+    if readme.exists():
+        update_gallery(readme, sections, figdir.resolve().relative_to(readme.parent))
+
+
+GALLERY_START, GALLERY_END = "<!-- gallery:start -->", "<!-- gallery:end -->"
+
+
+def update_gallery(readme: Path, sections: list[dict], figrel: Path) -> None:
+    """Rewrite the README's claims table and figure gallery between its markers."""
+    from .report import control_text, measured_text, predicted_text, status
+
+    text = readme.read_text()
+    if GALLERY_START not in text or GALLERY_END not in text:
+        return
+    lines = [GALLERY_START, "",
+             f"Full configurations; details, fit windows and provenance in [{figrel}/REPORT.md]({figrel}/REPORT.md).", "",
+             "| claim | predicted | measured [95% CI] | negative control | verdict |", "|---|---|---|---|---|"]
+    for s in sections:
+        for v in s["verdicts"]:
+            lines.append(f"| `{v['id']}` | {predicted_text(v)} | {measured_text(v['measured'], v['interval'])} "
+                         f"| {control_text(v)} | {status(v)} |")
+    lines.append("")
+    for s in sections:
+        lines += [f"**{s['experiment']}** — {s['title']} ({s['paper']})", "",
+                  f"![{s['experiment']}]({figrel}/{s['experiment']}.png)", ""]
+    lines.append(GALLERY_END)
+    head, rest = text.split(GALLERY_START, 1)
+    _, tail = rest.split(GALLERY_END, 1)
+    atomic_write_text(readme, head + "\n".join(lines) + tail)
 
 
 def _csv(rows: list[dict]) -> str:

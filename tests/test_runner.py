@@ -183,3 +183,20 @@ def test_param_parsing_types():
     assert Param(3, 3, "k", low=1).parse("k", "5") == 5
     with pytest.raises(ParamError, match="not a valid int"):
         Param(3, 3, "k", low=1).parse("k", "2.5")
+
+
+def test_figures_regenerates_from_cache_and_updates_gallery(toy, tmp_path):
+    figdir = tmp_path / "figures"
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- gallery:start -->\nold\n<!-- gallery:end -->\nrest\n")
+    args = ["figures", "toy", "--out", str(tmp_path / "res"), "--figures-dir", str(figdir), "--no-progress"]
+    assert cli.main(args) == 0
+    computed = type(toy).calls
+    assert cli.main(args) == 0
+    assert type(toy).calls == computed          # second time everything came from the cache
+    for f in ("toy.png", "toy.csv", "toy.json", "REPORT.md"):
+        assert (figdir / f).exists()
+    assert not (figdir / "toy.pdf").exists()
+    text = readme.read_text()
+    assert "\nold\n" not in text and "toy/linear" in text and "figures/toy.png" in text
+    assert text.startswith("intro\n") and text.endswith("rest\n")
