@@ -25,8 +25,9 @@ def _errors(U, X_star):
 
 
 def l1_subgradient(A, y, U):
-    """A sub-gradient of f(U) = (1/m)||y - A(U U^T)||_1 at U: (2/m)(S + S^T)/2 U ... written as
-    (1/m) (G + G^T) U with G = A*(sign(A(U U^T) - y)).  Shapes: A (R, m, d*d), y (R, m), U (R, d, k).
+    """A sub-gradient of f(U) = (1/m)||y - A(U U^T)||_1 at U: (1/m)(G + G^T) U with
+    G = A*(sign(A(U U^T) - y)) (sign(0) = 0 picks one element of the sub-differential).
+    Shapes: A (R, m, d*d), y (R, m), U (R, d, k).
     """
     xp = array_namespace(A, y, U)
     d = U.shape[-2]

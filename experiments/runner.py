@@ -50,10 +50,14 @@ class RunOptions:
         backend_module(self.backend)
 
 
-def compute_unit(name: str, unit: dict, p: dict, seed: int, trials: int, backend: str) -> Trace:
+def compute_unit(module: str, unit: dict, p: dict, seed: int, trials: int, backend: str) -> Trace:
     """Run one unit for ``trials`` trials in lockstep; the trace comes back as NumPy arrays with
-    divergence marked.  A top-level function, so joblib workers can import and call it."""
-    exp = registry.get(name)
+    divergence marked.  A top-level function taking the experiment's module path, so joblib and
+    dask workers can import it themselves."""
+    import importlib
+
+    exp = importlib.import_module(module).EXPERIMENT
+    name = exp.name
     xp = backend_module(backend)
     rngs = trial_rngs(seed, name, unit, trials)
     try:
@@ -114,7 +118,8 @@ def run_experiment(exp, p: dict, opts: RunOptions, *, mode: str = "quick") -> Re
 
 
 def _execute(name, units, p, opts: RunOptions, trials):
-    args = [(name, u, p, opts.seed, trials, opts.backend) for u in units]
+    module = registry.MODULES[name]
+    args = [(module, u, p, opts.seed, trials, opts.backend) for u in units]
     if opts.parallel == "loky" and opts.jobs == 1:
         for a in args:
             yield compute_unit(*a)

@@ -1,0 +1,105 @@
+"""Factorized gradient descent for matrix sensing (Xiong, Ding, Du, ICLR 2024), batched over trials.
+
+Problem: recover a rank-r M* from y = A(M*), A(Z)_i = <A_i, Z>, i = 1..m (problems.sensing).
+- Symmetric parameterization Z = X X^T, loss f(X) = ||A(X X^T) - y||^2 / (4m),
+  gradient sym(A*(r)) X / m with r = A(X X^T) - y (Section 3 of the paper).
+- Asymmetric parameterization Z = F G^T, loss f(F, G) = ||A(F G^T) - y||^2 / (2m),
+  gradients A*(r) G / m and A*(r)^T F / m (Section 4).
+With E[A*A / m] = identity these are the population gradients (Z - M*) X etc.
+
+Every iterate carries the trials as its leading axis; one gradient evaluation (one application of
+A and one of its adjoint, each a single batched matmul) is one oracle call and is counted.
+"""
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+from problems.matrix_sensing import squared_error
+from problems.sensing import adjoint, measure
+
+
+def _residual_matrix(A, y, Z):
+    """A*(A(Z) - y) / m, shaped like Z: (R, n1, n2)."""
+    m = A.shape[1]
+    return adjoint(A, measure(A, Z) - y, Z.shape[1], Z.shape[2]) / m
+
+
+def symmetric_gradient(A, y, X):
+    """Gradient of ||A(X X^T) - y||^2 / (4m) in X: (R, n, k)."""
+    xp = array_namespace(A, y, X)
+    S = _residual_matrix(A, y, xp.matmul(X, X.mT))
+    return xp.matmul((S + S.mT) / 2, X)
+
+
+def asymmetric_gradient(A, y, F, G):
+    """Gradients of ||A(F G^T) - y||^2 / (2m) in F and in G."""
+    xp = array_namespace(A, y, F, G)
+    S = _residual_matrix(A, y, xp.matmul(F, G.mT))
+    return xp.matmul(S, G), xp.matmul(S.mT, F)
+
+
+def rebalance(F, G, beta: float):
+    """The one-step modification used here: F <- F P, G <- G P^{-T} with P = beta (F^T F)^{-1/2}.
+
+    The product F G^T is unchanged, while every singular value of F becomes beta (F becomes beta
+    times a matrix with orthonormal columns).  In the over-parameterized asymmetric case the rate
+    of plain GD is governed by the smallest singular value of F (about the initialization scale
+    alpha, so exp(-Omega(alpha^2 T))); after this step it is about beta, independent of alpha.
+
+    NOTE: this is the mechanism-consistent candidate from the project's fact sheet, not a
+    verified transcription of the paper's eq. (5.1), whose exact formula could not be retrieved.
+    """
+    xp = array_namespace(F, G)
+    w, V = xp.linalg.eigh(xp.matmul(F.mT, F))       # F^T F = V diag(w) V^T, w > 0 for full rank F
+    root = xp.sqrt(w)
+    inv_sqrt = xp.matmul(V / root[:, None, :], V.mT)
+    sqrt = xp.matmul(V * root[:, None, :], V.mT)
+    return beta * xp.matmul(F, inv_sqrt), xp.matmul(G, sqrt) / beta
+
+
+def symmetric_gd(A, y, X0, *, step: float, iterations: int, record, target):
+    """Gradient descent on X (symmetric parameterization X X^T) from X0 = small random init.
+
+    Records the squared error ||X_t X_t^T - target||_F^2 at the iterations in ``record``.
+    Returns dict: X (final), iterations (list), error (R, T), calls (list, gradient evaluations).
+    """
+    xp = array_namespace(A, y, X0)
+    marks = _record_set(record, iterations)
+    X, errors = X0, []
+    for t in range(iterations + 1):
+        if t in marks:
+            errors.append(squared_error(xp.matmul(X, X.mT), target))
+        if t < iterations:
+            X = X - step * symmetric_gradient(A, y, X)
+    its = sorted(marks)
+    return {"X": X, "iterations": its, "error": xp.stack(errors, axis=1), "calls": its}
+
+
+def asymmetric_gd(A, y, F0, G0, *, step: float, iterations: int, record, target,
+                  rebalance_at: int | None = None, beta: float = 0.5):
+    """Gradient descent on (F, G) (asymmetric parameterization F G^T).
+
+    With ``rebalance_at`` = t0, the one-step modification (:func:`rebalance`) replaces the
+    iterate once, before the gradient step of iteration t0; it evaluates no gradient, so it costs
+    no oracle call.  Returns dict: F, G (final), iterations, error (R, T), calls.
+    """
+    xp = array_namespace(A, y, F0, G0)
+    marks = _record_set(record, iterations)
+    F, G, errors = F0, G0, []
+    for t in range(iterations + 1):
+        if t == rebalance_at:
+            F, G = rebalance(F, G, beta)
+        if t in marks:
+            errors.append(squared_error(xp.matmul(F, G.mT), target))
+        if t < iterations:
+            gF, gG = asymmetric_gradient(A, y, F, G)
+            F, G = F - step * gF, G - step * gG
+    its = sorted(marks)
+    return {"F": F, "G": G, "iterations": its, "error": xp.stack(errors, axis=1), "calls": its}
+
+
+def _record_set(record, iterations: int) -> set[int]:
+    marks = {int(t) for t in record if 0 <= int(t) <= iterations}
+    if not marks:
+        raise ValueError(f"no recorded iteration in 0..{iterations}")
+    return marks
