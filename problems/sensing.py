@@ -1,8 +1,10 @@
 """Linear sensing operators A(X) = [<A_i, X>]_i, batched over trials.
 
 The m sensing matrices of each trial are stored flattened as one (R, m, n1*n2) array, so the
-operator and its adjoint are each one batched matmul.  Shared by matrix-sensing and
-robust-recovery.
+operator and its adjoint are each one batched matmul.  An operator shared by every trial is stored
+as (1, m, n1*n2): then the R trials' iterates are stacked as the columns of one matrix and each
+application is a single matrix-matrix product (the operator is read once, not R times).
+Shared by matrix-sensing and robust-recovery.
 """
 from __future__ import annotations
 
@@ -17,16 +19,20 @@ def gaussian_sensing(rngs, m: int, n1: int, n2: int | None = None) -> np.ndarray
 
 
 def measure(A, X):
-    """A(X): (R, m, n1*n2) x (R, n1, n2) -> (R, m)."""
+    """A(X): (R or 1, m, n1*n2) x (R, n1, n2) -> (R, m)."""
     xp = array_namespace(A, X)
     R, n1, n2 = X.shape
+    if A.shape[0] == 1:
+        return xp.matmul(xp.reshape(X, (R, n1 * n2)), A[0, ...].mT)
     return xp.matmul(A, xp.reshape(X, (R, n1 * n2, 1)))[..., 0]
 
 
 def adjoint(A, v, n1: int, n2: int):
-    """A*(v) = sum_i v_i A_i: (R, m, n1*n2) x (R, m) -> (R, n1, n2)."""
+    """A*(v) = sum_i v_i A_i: (R or 1, m, n1*n2) x (R, m) -> (R, n1, n2)."""
     xp = array_namespace(A, v)
     R = v.shape[0]
+    if A.shape[0] == 1:
+        return xp.reshape(xp.matmul(v, A[0, ...]), (R, n1, n2))
     flat = xp.matmul(xp.reshape(v, (R, 1, v.shape[1])), A)[:, 0, :]
     return xp.reshape(flat, (R, n1, n2))
 
