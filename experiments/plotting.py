@@ -24,10 +24,13 @@ STYLE = {
 
 
 def panels(ncols: int, nrows: int = 1, *, width: float = 2 * COLUMN_WIDTH, height: float = 2.0):
-    """A figure of ncols x nrows panels (default: full text width, ~2 in per row)."""
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False,
-                                 constrained_layout=True)
+    """A figure of ncols x nrows panels (default: full text width, ~2 in per row).
+
+    The paper style is applied process-wide (not in a context), because fonts and line widths
+    are read when artists are drawn, after this function returns."""
+    apply_style()
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False,
+                             constrained_layout=True)
     return fig, axes.ravel()
 
 
