@@ -153,10 +153,8 @@ def verify(exp, results: Results, p: dict) -> list[Verdict]:
 
 def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> dict:
     trials = opts.trials or exp.trials[mode]
-    info = {}
-    for u, t in results.items():
-        for k, v in (t.info or {}).items():
-            info.setdefault(k, v)
+    info = [{"unit": i, "setting": u.get("setting"), **t.info}
+            for i, (u, t) in enumerate(results.items()) if t.info]
     return {
         "experiment": exp.name,
         "paper": exp.paper,
