@@ -19,13 +19,22 @@ from .storage import atomic_write_bytes
 PACKAGES = ("theory", "problems", "algorithms", "experiments")
 
 
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """Hash of the suite's source: any code change invalidates every cached unit."""
+@lru_cache(maxsize=None)
+def code_version(experiment: str | None = None) -> str:
+    """Hash of the source an experiment's results depend on: theory/, problems/, algorithms/,
+    the shared experiments/ infrastructure and the experiment's own modules.  Editing another
+    experiment's module (experiments/<module>*.py) does not invalidate this one's cache."""
+    from .registry import MODULES
+
     root = Path(__file__).resolve().parent.parent
+    own = MODULES.get(experiment, "").rsplit(".", 1)[-1]
+    others = [m.rsplit(".", 1)[-1] for name, m in MODULES.items() if name != experiment]
     h = hashlib.sha256()
     for pkg in PACKAGES:
         for f in sorted((root / pkg).rglob("*.py")):
+            if pkg == "experiments" and any(f.stem.startswith(o) for o in others) and not (
+                    own and f.stem.startswith(own)):
+                continue
             h.update(str(f.relative_to(root)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
@@ -33,7 +42,7 @@ def code_version() -> str:
 
 def cache_key(experiment: str, unit: dict, params: dict, seed: int, trials: int, backend: str) -> str:
     text = json.dumps({"experiment": experiment, "unit": unit, "params": params, "seed": seed,
-                       "trials": trials, "backend": backend, "code": code_version()},
+                       "trials": trials, "backend": backend, "code": code_version(experiment)},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 

@@ -164,7 +164,7 @@ def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> d
         "trials": trials,
         "backend": opts.backend,
         "parallel": opts.parallel if opts.jobs != 1 or opts.parallel == "dask" else "none",
-        "code_version": code_version(),
+        "code_version": code_version(exp.name),
         "git_commit": _git_commit(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],

@@ -1,0 +1,197 @@
+"""Online learners for the SEA model, R trials in lockstep (array-API generic).
+
+Every learner plays x_t, pays the expected loss F_t(x_t) (measured, never shown to it), queries one
+stochastic gradient g_t = grad f(x_t, xi_t) (one oracle call per trial and round), and updates.
+Optimistic learners use the last gradient as the hint, M_t = g_{t-1} (M_1 = 0).  Each returns
+``{"cum_loss": (R, n) sum_{s<=tau} F_s(x_s) at the checkpoints tau, "calls": (n,)}``.
+
+``stream`` is a :class:`problems.sea.SEAStream` (or anything with gradient / expected_loss and
+attributes T, R, d, rho, noise).
+"""
+from __future__ import annotations
+
+import math
+
+from array_api_compat import array_namespace
+
+
+def project_ball(y, rho: float):
+    """Euclidean projection of each row of y (..., d) onto {||x|| <= rho}."""
+    xp = array_namespace(y)
+    return _project(xp, y, rho)
+
+
+def _project(xp, y, rho):
+    # the loops call this with their namespace: array_namespace costs microseconds per call
+    n = xp.sqrt(xp.sum(y * y, axis=-1, keepdims=True))
+    return y * (rho / xp.where(n > rho, n, xp.full_like(n, rho)))
+
+
+class _Meter:
+    """Accumulates sum_t F_t(x_t) per trial and keeps it at the checkpoint rounds (1-based)."""
+
+    def __init__(self, stream, checkpoints):
+        xp = array_namespace(stream.noise)
+        self.xp = xp
+        self.stops = {int(c): i for i, c in enumerate(checkpoints)}
+        self.total = xp.zeros((stream.R,), dtype=stream.noise.dtype)
+        self.kept = []
+
+    def add(self, stream, x, t: int):
+        self.total = self.total + stream.expected_loss(x, t)
+        if t + 1 in self.stops:
+            self.kept.append(self.total)
+
+    def result(self):
+        n = len(self.kept)
+        calls = [float(c) for c in sorted(self.stops)][:n]
+        return {"cum_loss": self.xp.stack(self.kept, axis=1), "calls": calls}
+
+
+def oomd(stream, D: float, G: float, checkpoints, *, delta: float = 1.0):
+    """Optimistic online mirror descent (Euclidean) with the adaptive step for convex losses.
+
+    x_t = P(xh_t - eta_t M_t); xh_{t+1} = P(xh_t - eta_t g_t), with
+    eta_t = D / sqrt(delta + 4 G^2 + sum_{s<t} ||g_s - M_s||^2).
+    Chen et al. (ICML 2023 / JMLR 2024), Theorem 1: for convex, smooth F_t the expected regret is
+    O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T})).
+    """
+    xp = array_namespace(stream.noise)
+    R, d, rho = stream.R, stream.d, stream.rho
+    xh = xp.zeros((R, d), dtype=stream.noise.dtype)
+    hint = xp.zeros_like(xh)
+    varsum = xp.zeros((R, 1), dtype=xh.dtype)
+    meter = _Meter(stream, checkpoints)
+    for t in range(int(max(checkpoints))):
+        eta = D / xp.sqrt(delta + 4.0 * G * G + varsum)
+        x = _project(xp, xh - eta * hint, rho)
+        meter.add(stream, x, t)
+        g = stream.gradient(x, t)
+        xh = _project(xp, xh - eta * g, rho)
+        diff = g - hint
+        varsum = varsum + xp.sum(diff * diff, axis=-1, keepdims=True)
+        hint = g
+    return meter.result()
+
+
+def oomd_strongly_convex(stream, lam: float, checkpoints):
+    """Optimistic OMD with the strongly convex schedule eta_t = 2 / (lam t).
+
+    Chen et al., Theorem 2 (strongly convex and smooth): expected regret
+    O((sigma^2_max + Sigma^2_max)/lam * log((sigma^2_{1:T} + Sigma^2_{1:T}) / (sigma^2_max + Sigma^2_max))).
+    """
+    xp = array_namespace(stream.noise)
+    R, d, rho = stream.R, stream.d, stream.rho
+    xh = xp.zeros((R, d), dtype=stream.noise.dtype)
+    hint = xp.zeros_like(xh)
+    meter = _Meter(stream, checkpoints)
+    for t in range(int(max(checkpoints))):
+        eta = 2.0 / (lam * (t + 1))
+        x = _project(xp, xh - eta * hint, rho)
+        meter.add(stream, x, t)
+        g = stream.gradient(x, t)
+        xh = _project(xp, xh - eta * g, rho)
+        hint = g
+    return meter.result()
+
+
+def ogd(stream, D: float, G: float, checkpoints):
+    """Online gradient descent, x_{t+1} = P(x_t - eta_t g_t) with eta_t = D / (G sqrt(t)):
+    the non-optimistic baseline, O(D G sqrt(T)) whatever sigma and Sigma are (Zinkevich, 2003)."""
+    xp = array_namespace(stream.noise)
+    x = xp.zeros((stream.R, stream.d), dtype=stream.noise.dtype)
+    meter = _Meter(stream, checkpoints)
+    for t in range(int(max(checkpoints))):
+        meter.add(stream, x, t)
+        g = stream.gradient(x, t)
+        x = _project(xp, x - (D / (G * math.sqrt(t + 1))) * g, stream.rho)
+    return meter.result()
+
+
+def optimistic_ftrl(stream, D: float, G: float, checkpoints, *, delta: float = 1.0):
+    """Optimistic FTRL with a Euclidean regularizer centred at 0 (Sachs et al., 2022):
+    x_t = P(-eta_t (sum_{s<t} g_s + M_t)), with the same adaptive eta_t as :func:`oomd` (their
+    Theorem gives D(6 sigma_bar + 3 sqrt(2) Sigma_bar) sqrt(T) + lower-order terms)."""
+    xp = array_namespace(stream.noise)
+    R, d = stream.R, stream.d
+    gsum = xp.zeros((R, d), dtype=stream.noise.dtype)
+    hint = xp.zeros_like(gsum)
+    varsum = xp.zeros((R, 1), dtype=gsum.dtype)
+    meter = _Meter(stream, checkpoints)
+    for t in range(int(max(checkpoints))):
+        eta = D / xp.sqrt(delta + 4.0 * G * G + varsum)
+        x = _project(xp, -eta * (gsum + hint), stream.rho)
+        meter.add(stream, x, t)
+        g = stream.gradient(x, t)
+        gsum = gsum + g
+        diff = g - hint
+        varsum = varsum + xp.sum(diff * diff, axis=-1, keepdims=True)
+        hint = g
+    return meter.result()
+
+
+def ons_step_constant(alpha: float, D: float, G: float) -> float:
+    """gamma = min(1/(4 G D), alpha) / 2, the online Newton step constant (Hazan et al., 2007)."""
+    return 0.5 * min(1.0 / (4.0 * G * D), alpha)
+
+
+def optimistic_ons(stream, alpha: float, D: float, G: float, checkpoints, *, eps: float = 1.0):
+    """Optimistic online Newton step for alpha-exp-concave losses.
+
+    x_t = P^{U_t}(xh_t - U_t^{-1} M_t); xh_{t+1} = P^{U_{t+1}}(xh_t - U_{t+1}^{-1} g_t), with
+    U_t = eps I + (gamma/2) sum_{s<t} (g_s - M_s)(g_s - M_s)^T (eps > 0 enters only the log) and P^U the
+    projection onto X in the U-norm.  Chen et al., Theorem 3 (exp-concave and smooth): expected
+    regret O(d log(sigma^2_{1:T} + Sigma^2_{1:T})).  U^{-1} is kept by Sherman-Morrison updates.
+    """
+    xp = array_namespace(stream.noise)
+    R, d, rho = stream.R, stream.d, stream.rho
+    gamma = ons_step_constant(alpha, D, G)
+    eye = xp.eye(d, dtype=stream.noise.dtype)
+    U = xp.zeros((R, d, d), dtype=eye.dtype) + eps * eye
+    Uinv = xp.zeros_like(U) + eye / eps
+    xh = xp.zeros((R, d), dtype=eye.dtype)
+    hint = xp.zeros_like(xh)
+    meter = _Meter(stream, checkpoints)
+    for t in range(int(max(checkpoints))):
+        x = project_norm_ball(xh - _apply(Uinv, hint), U, rho)
+        meter.add(stream, x, t)
+        g = stream.gradient(x, t)
+        v = g - hint
+        Uv = _apply(Uinv, v)
+        denom = 1.0 + 0.5 * gamma * xp.sum(v * Uv, axis=-1)
+        Uinv = Uinv - (0.5 * gamma) * (Uv[:, :, None] * Uv[:, None, :]) / denom[:, None, None]
+        U = U + (0.5 * gamma) * (v[:, :, None] * v[:, None, :])
+        xh = project_norm_ball(xh - _apply(Uinv, g), U, rho)
+        hint = g
+    return meter.result()
+
+
+def _apply(A, v):
+    xp = array_namespace(A, v)
+    return xp.matmul(A, v[..., None])[..., 0]
+
+
+def project_norm_ball(y, U, rho: float, *, newton_steps: int = 30):
+    """argmin_{||x|| <= rho} (x - y)^T U (x - y) for each trial (U symmetric positive definite).
+
+    x(mu) = (U + mu I)^{-1} U y; mu >= 0 solves ||x(mu)|| = rho, found by Newton's method on
+    1/||x(mu)|| - 1/rho (monotone from mu = 0, as in trust-region solvers).  Done in the
+    eigenbasis of U; skipped (a host-side check) when every y is already in the ball.
+    """
+    xp = array_namespace(y, U)
+    outside = xp.sum(y * y, axis=-1) > rho * rho
+    if not bool(xp.any(outside)):
+        return y
+    lam, Q = xp.linalg.eigh(U)
+    z = _apply(Q.mT, y)
+    lz = lam * z
+    mu = xp.zeros_like(lam[:, :1])
+    for _ in range(newton_steps):
+        w = lz / (lam + mu)
+        norm = xp.sqrt(xp.sum(w * w, axis=-1, keepdims=True))
+        slope = xp.sum(w * w / (lam + mu), axis=-1, keepdims=True) / norm**3
+        mu = mu - (1.0 / norm - 1.0 / rho) / slope
+        mu = xp.where(mu > 0.0, mu, xp.zeros_like(mu))
+    x = _apply(Q, lz / (lam + mu))
+    x = _project(xp, x, rho)   # guard the last round-off
+    return xp.where(outside[:, None], x, y)

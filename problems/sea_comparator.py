@@ -1,0 +1,98 @@
+"""The expected-loss comparator u* = argmin_{u in X} sum_t F_t(u) of an SEA instance (host side).
+
+Regret is measured against the expected losses, not the realized ones: the realized comparator
+argmin_u sum_t f(u, xi_t) is biased downwards by about sqrt(sigma^2 T), the very order the bounds
+are about.  Closed forms where they exist, cvxpy otherwise (and in the tests, as a cross-check).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .sea import host_loss
+
+
+def project_ball(u: np.ndarray, rho: float) -> np.ndarray:
+    n = np.linalg.norm(u)
+    return u if n <= rho else u * (rho / n)
+
+
+def distinct_thetas(thetas: np.ndarray):
+    """The distinct rows of ``thetas`` and how often each occurs (schedules have few)."""
+    values, counts = np.unique(np.asarray(thetas, dtype=float), axis=0, return_counts=True)
+    return values, counts.astype(float)
+
+
+def comparator(loss: str, thetas: np.ndarray, rho: float, delta: float = 1.0, *, solver=None):
+    """(u*, sum_t F_t(u*), how) for the rounds in ``thetas``; ``how`` is 'closed form' or the
+    cvxpy solver used."""
+    values, counts = distinct_thetas(thetas)
+    u = closed_form(loss, values, counts, rho)
+    how = "closed form"
+    if u is None:
+        u, how = cvxpy_comparator(loss, values, counts, rho, delta, solver=solver)
+    total = float(np.dot(counts, host_loss(loss, u, values, delta)))
+    return u, total, how
+
+
+def closed_form(loss: str, values: np.ndarray, counts: np.ndarray, rho: float):
+    """u* in closed form, or None when there is none here.
+
+    quadratic: the projection of the count-weighted mean of theta (sum_t F_t is a round
+    paraboloid).  huber / l1 with one distinct theta: its projection (h grows with ||u - theta||
+    for huber; for l1, a theta inside X is its own minimizer).  Two distinct thetas with equal
+    counts: their midpoint, by symmetry and convexity, when it lies in X.
+    """
+    if loss == "quadratic":
+        return project_ball(counts @ values / counts.sum(), rho)
+    if len(values) == 1:
+        if loss == "huber" or np.linalg.norm(values[0]) <= rho:
+            return project_ball(values[0], rho)
+        return None
+    if len(values) == 2 and counts[0] == counts[1]:
+        mid = values.mean(axis=0)
+        if np.linalg.norm(mid) <= rho:
+            return mid
+    return None
+
+
+def cvxpy_comparator(loss: str, values: np.ndarray, counts: np.ndarray, rho: float,
+                     delta: float = 1.0, *, solver=None):
+    """argmin_{||u|| <= rho} sum_j counts_j h(u - theta_j) with cvxpy.
+
+    The norm-Huber is written as an infimal convolution, h(z) = min_w ||w||^2/2 + delta ||z - w||,
+    which is DCP.
+    """
+    import cvxpy as cp
+
+    d = values.shape[1]
+    u = cp.Variable(d)
+    terms = []
+    if loss == "quadratic":
+        terms = [c * 0.5 * cp.sum_squares(u - v) for v, c in zip(values, counts)]
+    elif loss == "huber":
+        w = cp.Variable((len(values), d))
+        terms = [c * (0.5 * cp.sum_squares(w[j]) + delta * cp.norm(u - v - w[j], 2))
+                 for j, (v, c) in enumerate(zip(values, counts))]
+    elif loss == "l1":
+        terms = [c * cp.norm(u - v, 1) for v, c in zip(values, counts)]
+    else:
+        raise ValueError(f"unknown loss {loss!r}")
+    scale = 1.0 / counts.sum()   # keep the objective O(1) for the solver's tolerances
+    prob = cp.Problem(cp.Minimize(scale * cp.sum(terms)), [cp.norm(u, 2) <= rho])
+    solver = solver or "CLARABEL"
+    prob.solve(solver=solver)
+    if prob.status not in ("optimal", "optimal_inaccurate"):
+        raise RuntimeError(f"cvxpy comparator: status {prob.status}")
+    return project_ball(np.asarray(u.value, dtype=float), rho), f"cvxpy/{solver} ({prob.status})"
+
+
+def prefix_comparator_losses(loss: str, thetas: np.ndarray, checkpoints, rho: float,
+                             delta: float = 1.0):
+    """min_u sum_{t <= tau} F_t(u) for each checkpoint tau (1-based round counts), and the ways
+    they were computed."""
+    out, hows = [], set()
+    for tau in checkpoints:
+        _, total, how = comparator(loss, thetas[: int(tau)], rho, delta)
+        out.append(total)
+        hows.add(how)
+    return np.asarray(out), sorted(hows)
