@@ -7,21 +7,28 @@ Problem: recover a rank-r M* from y = A(M*), A(Z)_i = <A_i, Z>, i = 1..m (proble
   gradients A*(r) G / m and A*(r)^T F / m (Section 4).
 With E[A*A / m] = identity these are the population gradients (Z - M*) X etc.
 
-Every iterate carries the trials as its leading axis; one gradient evaluation (one application of
-A and one of its adjoint, each a single batched matmul) is one oracle call and is counted.
+Every iterate carries the trials as its leading axis, optionally followed by a group axis G of
+runs that share their trial's instance (iterates (R, G, n, k); e.g. several initialization
+scales): A is then applied to all G iterates in one matmul.  One gradient evaluation (one
+application of A and one of its adjoint, each a single batched matmul) is one oracle call per
+run and is counted.
 """
 from __future__ import annotations
 
 from array_api_compat import array_namespace
 
 from problems.matrix_sensing import squared_error
-from problems.sensing import adjoint, measure
+from problems.sensing import adjoint_many, measure_many
 
 
 def _residual_matrix(A, y, Z):
-    """A*(A(Z) - y) / m, shaped like Z: (R, n1, n2)."""
-    m = A.shape[1]
-    return adjoint(A, measure(A, Z) - y, Z.shape[1], Z.shape[2]) / m
+    """A*(A(Z) - y) / m, shaped like Z: (R, n1, n2) or (R, G, n1, n2); y is (R, m)."""
+    xp = array_namespace(A, y, Z)
+    R, m = A.shape[0], A.shape[1]
+    n1, n2 = Z.shape[-2], Z.shape[-1]
+    Zg = xp.reshape(Z, (R, -1, n1, n2))
+    residual = measure_many(A, Zg) - xp.expand_dims(y, axis=-1)      # (R, m, G)
+    return xp.reshape(adjoint_many(A, residual, n1, n2), Z.shape) / m
 
 
 def symmetric_gradient(A, y, X):
@@ -51,17 +58,19 @@ def rebalance(F, G, beta: float):
     """
     xp = array_namespace(F, G)
     w, V = xp.linalg.eigh(xp.matmul(F.mT, F))       # F^T F = V diag(w) V^T, w > 0 for full rank F
-    root = xp.sqrt(w)
-    inv_sqrt = xp.matmul(V / root[:, None, :], V.mT)
-    sqrt = xp.matmul(V * root[:, None, :], V.mT)
+    root = xp.expand_dims(xp.sqrt(w), axis=-2)        # scales the columns of V
+    inv_sqrt = xp.matmul(V / root, V.mT)
+    sqrt = xp.matmul(V * root, V.mT)
     return beta * xp.matmul(F, inv_sqrt), xp.matmul(G, sqrt) / beta
 
 
 def symmetric_gd(A, y, X0, *, step: float, iterations: int, record, target):
     """Gradient descent on X (symmetric parameterization X X^T) from X0 = small random init.
 
-    Records the squared error ||X_t X_t^T - target||_F^2 at the iterations in ``record``.
-    Returns dict: X (final), iterations (list), error (R, T), calls (list, gradient evaluations).
+    Records the squared error ||X_t X_t^T - target||_F^2 at the iterations in ``record``
+    (``target`` broadcasts against X X^T, e.g. (R, 1, n, n) for X of shape (R, G, n, k)).
+    Returns dict: X (final), iterations (list), error (R, T) or (R, G, T), calls (list: gradient
+    evaluations per run up to each recorded iteration).
     """
     xp = array_namespace(A, y, X0)
     marks = _record_set(record, iterations)
@@ -72,7 +81,7 @@ def symmetric_gd(A, y, X0, *, step: float, iterations: int, record, target):
         if t < iterations:
             X = X - step * symmetric_gradient(A, y, X)
     its = sorted(marks)
-    return {"X": X, "iterations": its, "error": xp.stack(errors, axis=1), "calls": its}
+    return {"X": X, "iterations": its, "error": xp.stack(errors, axis=-1), "calls": its}
 
 
 def asymmetric_gd(A, y, F0, G0, *, step: float, iterations: int, record, target,
@@ -81,7 +90,7 @@ def asymmetric_gd(A, y, F0, G0, *, step: float, iterations: int, record, target,
 
     With ``rebalance_at`` = t0, the one-step modification (:func:`rebalance`) replaces the
     iterate once, before the gradient step of iteration t0; it evaluates no gradient, so it costs
-    no oracle call.  Returns dict: F, G (final), iterations, error (R, T), calls.
+    no oracle call.  Returns dict: F, G (final), iterations, error (R, [G,] T), calls.
     """
     xp = array_namespace(A, y, F0, G0)
     marks = _record_set(record, iterations)
@@ -95,7 +104,7 @@ def asymmetric_gd(A, y, F0, G0, *, step: float, iterations: int, record, target,
             gF, gG = asymmetric_gradient(A, y, F, G)
             F, G = F - step * gF, G - step * gG
     its = sorted(marks)
-    return {"F": F, "G": G, "iterations": its, "error": xp.stack(errors, axis=1), "calls": its}
+    return {"F": F, "G": G, "iterations": its, "error": xp.stack(errors, axis=-1), "calls": its}
 
 
 def _record_set(record, iterations: int) -> set[int]:

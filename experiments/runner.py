@@ -78,6 +78,9 @@ def mark_divergence(trace: Trace) -> Trace:
     """Record, per trial, the first recorded iteration at which any series is NaN/Inf, and blank
     that trial's series from there on (diverged values are never plotted or fitted)."""
     R, T = trace.trials, len(trace.iterations)
+    if T == 0:
+        trace.diverged_at = np.full(R, -1, dtype=np.int64)
+        return trace
     first_bad = np.full(R, T)
     for v in trace.series.values():
         bad = ~np.isfinite(v)

@@ -50,3 +50,21 @@ def low_rank(rng, n1: int, n2: int, singular_values) -> np.ndarray:
     u, _ = np.linalg.qr(rng.standard_normal((n1, s.size)))
     v, _ = np.linalg.qr(rng.standard_normal((n2, s.size)))
     return (u * s) @ v.T
+
+
+def measure_many(A, Z):
+    """A(Z) for several matrices per trial: (R, m, n1*n2) x (R, G, n1, n2) -> (R, m, G).
+
+    One batched matmul with G right-hand sides: A is read once for all G matrices (e.g. the runs
+    of one trial's instance at several initialization scales).
+    """
+    xp = array_namespace(A, Z)
+    R, G, n1, n2 = Z.shape
+    return xp.matmul(A, xp.reshape(Z, (R, G, n1 * n2)).mT)
+
+
+def adjoint_many(A, V, n1: int, n2: int):
+    """A*(v) for several vectors per trial: (R, m, n1*n2) x (R, m, G) -> (R, G, n1, n2)."""
+    xp = array_namespace(A, V)
+    R, _, G = V.shape
+    return xp.reshape(xp.matmul(V.mT, A), (R, G, n1, n2))
