@@ -1,6 +1,7 @@
 """The contract every experiment module fulfils, and the trace one run unit produces."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +113,8 @@ class Experiment:
             idx = thin_indices(trace.iterations, points)
             for metric, values in trace.series.items():
                 v = np.asarray(values, dtype=float)[:, idx]
-                with np.errstate(all="ignore"):
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN columns (diverged)
                     q = np.nanquantile(v, [0.1, 0.5, 0.9], axis=0) if v.size else None
                 for j, i in enumerate(idx):
                     if q is None or not np.isfinite(q[1, j]):

@@ -1,0 +1,133 @@
+"""Finite-sum affine monotone operators F = (1/n) sum_i F_i with a counting component oracle.
+
+Every problem of the halpern-vr experiment is affine: F_i(u) = M_i u + c_i, stored for R trials
+as M (R, n, D, D) and c (R, n, D), plus the resolvent of the constraint part G (identity, a box
+projection, or a projection onto a product of two simplices).  The oracle counts component
+evaluations per trial: a full evaluation F(u) costs n, a mini-batch mean over S costs |S|, and a
+difference F_S(u) - F_S(v) costs 2|S|.  Indices and coin flips come from the host; the counts live
+on the host too (plain Python ints), since they are bookkeeping, not numerics.
+"""
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+CONSTRAINTS = ("none", "box", "simplices")
+
+
+def matvec(M, u):
+    """Batched M u: (..., D, D) x (..., D) -> (..., D)."""
+    xp = array_namespace(M, u)
+    return xp.matmul(M, u[..., None])[..., 0]
+
+
+def norm(u):
+    """Euclidean norm over the last axis."""
+    xp = array_namespace(u)
+    return xp.sqrt(xp.sum(u * u, axis=-1))
+
+
+def project_simplex(v):
+    """Euclidean projection of each row of v (..., m) onto the probability simplex.
+
+    Uses the sort-based threshold theta = max_k (sum of the k largest entries - 1) / k.
+    """
+    xp = array_namespace(v)
+    s = xp.sort(v, axis=-1, descending=True)
+    k = xp.arange(1, v.shape[-1] + 1, dtype=v.dtype)
+    theta = xp.max((xp.cumulative_sum(s, axis=-1) - 1.0) / k, axis=-1, keepdims=True)
+    return xp.clip(v - theta, min=0.0)
+
+
+def project(u, constraint: str, *, lo=None, hi=None, split: int = 0):
+    """Resolvent of G = normal cone of the constraint set (a projection; identity if none)."""
+    xp = array_namespace(u)
+    if constraint == "none":
+        return u
+    if constraint == "box":
+        return xp.clip(u, min=lo, max=hi)
+    if constraint == "simplices":
+        return xp.concat([project_simplex(u[..., :split]), project_simplex(u[..., split:])], axis=-1)
+    raise ValueError(f"unknown constraint {constraint!r}: valid are {', '.join(CONSTRAINTS)}")
+
+
+class FiniteSumOperator:
+    """F = (1/n) sum_i (M_i u + c_i) for R trials, with a resolvent and per-trial call counts.
+
+    ``lipschitz`` is the average Lipschitz constant L (E_i ||F_i(u) - F_i(v)||^2 <= L^2 ||u-v||^2),
+    ``lipschitz_full`` the Lipschitz constant of F itself; both are per-trial host floats.
+    """
+
+    def __init__(self, M, c, *, constraint="none", lo=None, hi=None, split=0,
+                 lipschitz=1.0, lipschitz_full=1.0):
+        xp = array_namespace(M, c)
+        self.xp = xp
+        self.R, self.n, self.D = int(M.shape[0]), int(M.shape[1]), int(M.shape[-1])
+        self.M_flat = xp.reshape(M, (self.R * self.n, self.D, self.D))
+        self.c_flat = xp.reshape(c, (self.R * self.n, self.D))
+        self.Mbar = xp.mean(M, axis=1)
+        self.cbar = xp.mean(c, axis=1)
+        self.constraint, self.lo, self.hi, self.split = constraint, lo, hi, split
+        self.lipschitz = lipschitz
+        self.lipschitz_full = lipschitz_full
+        self.calls = [0] * self.R
+
+    # ---- counting oracles ---------------------------------------------------------------
+    def count(self, per_trial) -> None:
+        """Add per-trial component calls (an int, or one int per trial)."""
+        if isinstance(per_trial, int):
+            per_trial = [per_trial] * self.R
+        self.calls = [a + int(b) for a, b in zip(self.calls, per_trial)]
+
+    def full(self, u, *, charge=True):
+        """F(u) for every trial; costs n component calls per trial when charged."""
+        if charge:
+            self.count(self.n)
+        return self.apply(u)
+
+    def apply(self, u):
+        """F(u) without charging: for measuring residuals, never inside an algorithm's step."""
+        return matvec(self.Mbar, u) + self.cbar
+
+    def batch_mean(self, idx):
+        """Mean (M_S, c_S) over a host index array idx (R, B) of components, one set per trial.
+
+        Not charged here: the caller charges what it evaluates with them (B or 2B per trial).
+        """
+        xp = self.xp
+        R, B = len(idx), len(idx[0])
+        flat = [r * self.n + int(i) for r in range(R) for i in idx[r]]
+        sel = xp.asarray(flat)
+        Ms = xp.reshape(xp.take(self.M_flat, sel, axis=0), (R, B, self.D, self.D))
+        cs = xp.reshape(xp.take(self.c_flat, sel, axis=0), (R, B, self.D))
+        return xp.mean(Ms, axis=1), xp.mean(cs, axis=1)
+
+    def batch(self, u, idx):
+        """F_S(u) = mean over S of F_i(u); costs |S| per trial."""
+        Ms, cs = self.batch_mean(idx)
+        self.count(len(idx[0]))
+        return matvec(Ms, u) + cs
+
+    def batch_diff(self, u, v, idx):
+        """F_S(u) - F_S(v); costs 2|S| per trial (two evaluations of each sampled component)."""
+        Ms, _ = self.batch_mean(idx)
+        self.count(2 * len(idx[0]))
+        return matvec(Ms, u - v)
+
+    # ---- resolvent and residuals ----------------------------------------------------------
+    def resolvent(self, u):
+        """J_G(u): projection onto the constraint set (any step size gives the same map)."""
+        return project(u, self.constraint, lo=self.lo, hi=self.hi, split=self.split)
+
+    def residual(self, u, step):
+        """Operator residual ||u - J_G(u - step F(u))|| / step (= ||F(u)|| when unconstrained);
+        a measurement, not charged."""
+        return norm(u - self.resolvent(u - step * self.apply(u))) / step
+
+
+def duality_gap(Abar, z, split: int):
+    """Gap of a matrix game min_x max_y x^T A y at z = (x, y): max_j (A^T x)_j - min_i (A y)_i."""
+    xp = array_namespace(Abar, z)
+    x, y = z[..., :split], z[..., split:]
+    Aty = xp.matmul(Abar, y[..., None])[..., 0]
+    Atx = xp.matmul(xp.matrix_transpose(Abar), x[..., None])[..., 0]
+    return xp.max(Atx, axis=-1) - xp.min(Aty, axis=-1)
