@@ -10,8 +10,28 @@ Run units (``group``):
 - ``outliers``: r' = r, outlier fraction p over a grid; SubGM, ℓ2 GD and cvxpy on the same data;
 - ``constant``: r' = r at the claimed p with a constant step (the rate claim's control);
 - ``alpha``: one unit per r' in {r, d}; every alpha of the grid is run on the same data;
-- ``samples``: the recovery of r' = r, r' = d (small alpha) and r' = d (large alpha) over an m grid;
+- ``samples``: for each d of ``d_samples``, the recovery of r' = r, r' = d (small alpha) and r' = d
+  (alpha = 1) over the grid m = c d r (c in ``m_factors``), with its own alpha and step decay;
 - ``gaussian``: r' = d under dense Gaussian noise, and without noise (control), against cvxpy.
+
+What the paper says about samples vs r' (checked in the stored arXiv v1 text, 2202.08788, through
+its ar5iv rendering and the SPIQA copy of its source; only the abstract and the opening of the
+introduction could be read, not the theorems): for Gaussian measurements the number of samples
+that guarantees global convergence of SubGM does not depend on the over-parameterized rank r',
+and small initialization is what removes the effect of over-parameterization; the analysis rests
+on Sign-RIP, a restricted-isometry-type bound on how far the ℓ1 sub-differential strays from that
+of the expected loss.  The exact bound (its powers of r, kappa, log factors), the prescribed
+alpha and the constants of the decaying step were NOT found in the text available here.  The
+statement is an order statement (constants free), so "within 1.5x" is the issue's reading, and
+"independent of r'" is tested here as: the ratio of required m (r' = d over r' = r) should stay
+bounded as d (hence r' = d) grows at fixed r.
+
+Why a small alpha and the step sum are tied (our reasoning, not the paper's text): the signal
+directions escape alpha at a rate ~ sigma_r(X*) per unit step, the d - r spare directions grow at a
+rate set by the sub-gradient's deviation ~ sqrt(d/m); with eta_t = eta0 rho^t the total step
+eta0/(1 - rho) must cover the escape (~ log(1/alpha) / sigma_r), and the spare part ends near
+alpha exp(eta0/(1 - rho) * C sqrt(d/m)).  Hence alpha = 1e-12 with rho = 0.975 for the sample sweep
+(alpha = 1e-6 with rho = 0.96 gives a larger ratio; alpha <= 1e-12 with rho = 0.96 never escapes).
 """
 from __future__ import annotations
 
@@ -65,8 +85,16 @@ class RobustRecovery(Experiment):
                              open_low=True),
         "alpha_large": Param(1.0, 1.0, "large initialization (the sample claim's control)", low=0,
                              open_low=True),
-        "m_grid": Param((30, 40, 60, 90, 135, 200), (25, 30, 35, 40, 50, 60, 70, 80, 90, 110, 135, 160, 200),
-                        "measurement counts of the sample sweep", low=1),
+        "d_samples": Param((8, 16), (8, 12, 16, 20), "dimensions d of the sample sweep (r' = d at each)",
+                           low=2),
+        "m_factors": Param((1.5, 2, 2.5, 3, 4, 5, 6, 8), (1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 8, 10),
+                           "m grid of the sample sweep, as multiples of d*r", low=0, open_low=True),
+        "alpha_samples": Param(1e-12, 1e-12, "initialization scale of the sample sweep", low=0,
+                               open_low=True),
+        "rho_samples": Param(0.975, 0.975, "step decay of the sample sweep (slower: the escape from a "
+                             "tiny alpha needs a larger sum of steps)", low=0, high=1, open_low=True,
+                             open_high=True),
+        "iterations_samples": Param(1100, 1100, "SubGM iterations of the sample sweep", low=10),
         "eps_recover": Param(1e-3, 1e-3, "relative error that counts as recovery", low=0, open_low=True),
         "m_gauss": Param(400, 400, "measurements m under Gaussian noise", low=1),
         "p_gauss": Param(0.7, 0.7, "fraction of measurements with Gaussian noise", low=0, high=1,
@@ -88,8 +116,13 @@ class RobustRecovery(Experiment):
         require(p["p_claim"] >= 0.3 or p["p_claim"] == max(p["p_grid"]),
                 f"p_claim={p['p_claim']}: the robustness claim is about p >= 0.3")
         require(len(p["alphas"]) >= 4, f"alphas={p['alphas']}: needs at least 4 values for the slope")
-        require(len(p["m_grid"]) >= 4, f"m_grid={p['m_grid']}: needs at least 4 values (2 each side)")
-        require(list(p["m_grid"]) == sorted(set(p["m_grid"])), f"m_grid={p['m_grid']} must increase")
+        require(len(p["m_factors"]) >= 4, f"m_factors={p['m_factors']}: needs at least 4 values (2 each side)")
+        require(list(p["m_factors"]) == sorted(set(p["m_factors"])),
+                f"m_factors={p['m_factors']} must increase")
+        require(min(p["d_samples"]) >= p["r"],
+                f"d_samples={p['d_samples']} is out of range: every d needs d >= r (={p['r']})")
+        require(list(p["d_samples"]) == sorted(set(p["d_samples"])),
+                f"d_samples={p['d_samples']} must increase")
 
     # ---- sweep ------------------------------------------------------------------------------
     def sweep(self, p):
@@ -101,10 +134,11 @@ class RobustRecovery(Experiment):
                       "p": p["p_claim"]})
         for k in (r, d):
             units.append({"setting": f"alpha sweep, r'={k}", "group": "alpha", "k": k, "p": p["p_alpha"]})
-        for variant, k in (("exact", r), ("over", d), ("over-large-init", d)):
-            for m in p["m_grid"]:
-                units.append({"setting": f"samples {variant} m={m}", "group": "samples", "variant": variant,
-                              "k": k, "m": m, "p": p["p_alpha"]})
+        for ds in p["d_samples"]:
+            for variant, k in (("exact", r), ("over", ds), ("over-large-init", ds)):
+                for m in self.m_grid(p, ds):
+                    units.append({"setting": f"samples {variant} d={ds} m={m}", "group": "samples",
+                                  "variant": variant, "d": ds, "k": k, "m": m, "p": p["p_alpha"]})
         for noise in ("gaussian", "none"):
             units.append({"setting": f"{noise} noise, r'=d", "group": "gaussian", "noise": noise, "k": d,
                           "p": p["p_gauss"] if noise == "gaussian" else 0.0})
@@ -113,7 +147,7 @@ class RobustRecovery(Experiment):
     # ---- one unit ---------------------------------------------------------------------------
     def run_unit(self, unit, p, rngs, xp):
         g = unit["group"]
-        d, r, k = p["d"], p["r"], unit["k"]
+        d, r, k = unit.get("d", p["d"]), p["r"], unit["k"]
         if g in ("outliers", "constant"):
             m, model, scale = p["m_robust"], "outlier", p["outlier_scale"]
         elif g == "alpha":
@@ -126,7 +160,7 @@ class RobustRecovery(Experiment):
         A_h, X_h, y_h = make_instances(rngs, d, r, m, model, unit["p"], scale)
         B_h = initial_factor(rngs, d, k)
         A, X, y, B = (to_backend(a, xp) for a in (A_h, X_h, y_h, B_h))
-        T = p["iterations"]
+        T = p["iterations_samples"] if g == "samples" else p["iterations"]
         record = list(range(0, T + 1, RECORD_EVERY))
         series, scalars, info = {}, {}, {}
 
@@ -142,10 +176,11 @@ class RobustRecovery(Experiment):
                 scalars[f"final_error@alpha={a:g}"] = err[:, -1]
         else:
             alpha = {"outliers": p["alpha_exact"], "constant": p["alpha_exact"]}.get(g, p["alpha_small"])
-            if g == "samples" and unit["variant"] == "over-large-init":
-                alpha = p["alpha_large"]
             if g == "constant":
                 err, calls = subgm(alpha, rho=1.0, eta0=p["eta_const"])
+            elif g == "samples":
+                alpha = p["alpha_large"] if unit["variant"] == "over-large-init" else p["alpha_samples"]
+                err, calls = subgm(alpha, rho=p["rho_samples"])
             else:
                 err, calls = subgm(alpha)
             series["error"] = err
@@ -198,18 +233,24 @@ class RobustRecovery(Experiment):
                 r2_min=0.9,
             ),
             Claim(
-                id=f"{n}/overparam-costs-no-samples", source=f"{SOURCE}, Gaussian measurements: samples independent of r' (abstract)",
-                statement="the number of measurements SubGM needs does not depend on r': r'=d needs the "
-                          "same m as r'=r (within a factor 1.5)",
-                quantity="mean smallest m (over the grid) with recovery, r'=d over r'=r",
+                id=f"{n}/overparam-costs-no-samples",
+                source=f"{SOURCE}, Gaussian measurements: sample count independent of r' (abstract)",
+                statement=f"the number of measurements SubGM needs does not depend on r': at d="
+                          f"{max(p['d_samples'])}, r'=d needs the same m as r'=r (within a factor 1.5)",
+                quantity="mean smallest m (over the grid m = c d r) with recovery, r'=d over r'=r",
                 # the bound is free of r', so the predicted ratio is 1; tolerance 0.5 = the issue's factor 1.5
                 kind="order", predicted=ratio, relation="le", tolerance=0.5,
                 control=f"r'=d started large (alpha={p['alpha_large']:g}): the small-init hypothesis removed",
                 expected_failure=(
-                    "at d=10, r=2 (outliers p=0.1, recovery = error <= 1e-3, alpha=1e-6) r'=d needs about "
-                    "2x the measurements of r'=r: seeds 0-1 with 16 trials gave mean smallest m 129 and "
-                    "121 vs 54 and 46 (50%-success points ~85-90 vs ~45-50); below that the r'=d error "
-                    "stalls at a Sign-RIP floor of 1e-3-1e-2 that a smaller alpha does not lower"),
+                    "the ratio grows with d = r' at fixed r (outliers p=0.1, recovery = error <= 1e-3, "
+                    "32 trials per point in an offline sweep with this code): with alpha=1e-12, rho=0.975, T=1100 and r=2 it is 1.54, "
+                    "1.69, 1.98, 2.03 at d=12, 16, 20, 24 (95% CIs 1.36-1.76 ... 1.87-2.20; r'=r needs "
+                    "m = 55, 72, 87, 110, r'=d needs 85, 121, 173, 222); with r=1: 2.41, 2.90, 3.40 at "
+                    "d=8, 16, 24; with alpha=1e-6, rho=0.96: 1.95-2.92 at d=8-24.  Smaller alpha "
+                    "(1e-16, 1e-20 with slower decay) at d=20 still gives 1.6-1.75.  Log-log slopes of "
+                    "required m vs d differ (r'=r ~1.0, r'=d ~1.4 for r=2, d=12-24), so the equal-order "
+                    "reading is not supported at this scale either; below the threshold the r'=d error "
+                    "stalls at a floor set by alpha and the sum of steps"),
             ),
             Claim(
                 id=f"{n}/beyond-global-optimum", source=f"{SOURCE}, Gaussian noise model: beyond the global optima (abstract)",
@@ -250,11 +291,18 @@ class RobustRecovery(Experiment):
                 ev.append(Curves(x, y, "loglog", setting=f"r'={k}, final error vs alpha"))
             return ev[0], ev[1]
         if slug == "overparam-costs-no-samples":
-            exact = self.required_m(results, p, "exact")
-            over = self.required_m(results, p, "over")
-            large = self.required_m(results, p, "over-large-init")
-            return (Paired(exact, over, f"r'=d vs r'=r (mean m {np.mean(over):.0f} vs {np.mean(exact):.0f})"),
-                    Paired(exact, large, f"r'=d large init vs r'=r (mean m {np.mean(large):.0f})"))
+            # checked at the largest d of the sweep (the most over-parameterized r' = d); the
+            # setting label lists the ratio at every d of the sweep
+            need = {v: {d: self.required_m(results, p, v, d) for d in p["d_samples"]}
+                    for v in ("exact", "over", "over-large-init")}
+            trend = ", ".join(f"d={d}: {np.mean(need['over'][d]) / np.mean(need['exact'][d]):.2f}"
+                              for d in p["d_samples"])
+            d = max(p["d_samples"])
+            exact, over, large = (need[v][d] for v in ("exact", "over", "over-large-init"))
+            return (Paired(exact, over, f"r'=d={d} vs r'=r (mean m {np.mean(over):.0f} vs "
+                                        f"{np.mean(exact):.0f}); ratio by d: {trend}"),
+                    Paired(exact, large, f"r'=d={d}, alpha={p['alpha_large']:g} vs r'=r "
+                                         f"(mean m {np.mean(large):.0f})"))
         if slug == "beyond-global-optimum":
             ev = []
             for noise in ("gaussian", "none"):
@@ -273,11 +321,16 @@ class RobustRecovery(Experiment):
                            f"constant step {p['eta_const']:g}"))
         raise KeyError(claim.id)
 
-    def required_m(self, results, p, variant):
+    @staticmethod
+    def m_grid(p, d):
+        """The measurement counts of the sample sweep at dimension d: m = c d r, c in m_factors."""
+        return sorted(set(int(round(c * d * p["r"])) for c in p["m_factors"]))
+
+    def required_m(self, results, p, variant, d):
         """Per trial: the smallest m of the grid from which on every larger m recovers X*
         (error <= eps_recover); a trial that fails at the largest m counts TOO_MANY times it."""
-        grid = list(p["m_grid"])
-        ok = np.stack([results.get(group="samples", variant=variant, m=m).scalars["final_error"]
+        grid = self.m_grid(p, d)
+        ok = np.stack([results.get(group="samples", variant=variant, d=d, m=m).scalars["final_error"]
                        <= p["eps_recover"] for m in grid], axis=1)
         need = np.full(ok.shape[0], TOO_MANY * grid[-1])
         for j in range(len(grid) - 1, -1, -1):
@@ -297,7 +350,7 @@ class RobustRecovery(Experiment):
     def _draw(self, results, p):
         from .plotting import band, panels
 
-        fig, ax = panels(3, height=2.4)
+        fig, ax = panels(2, nrows=2, height=2.4)
         colors = ["C0", "C1", "C2", "C3", "C4", "C5", "C6"]
         tr = results.get(group="alpha", k=p["r_over"])
         shown = list(p["alphas"])[:: max(1, len(p["alphas"]) // 4)]
@@ -345,7 +398,37 @@ class RobustRecovery(Experiment):
                   title=f"r'=r, m={p['m_robust']}: final error vs p")
         ax[2].set_ylim(1e-14, 1e2)
         ax[2].legend(loc="center right", frameon=True, framealpha=0.9, edgecolor="none")
+        self._draw_samples(ax[3], results, p)
         return fig
+
+    def _draw_samples(self, ax, results, p):
+        """Required m against d for r'=r, r'=d (small alpha) and r'=d (alpha large): trial means with
+        their 10-90% spread, and the paper's m ∝ d (at fixed r) as a reference slope."""
+        from .plotting import reference_slope
+
+        ds = np.asarray(p["d_samples"], dtype=float)
+        styles = (("exact", "r'=r", "C0", "o"), ("over", f"r'=d, α={p['alpha_samples']:g}", "C1", "s"),
+                  ("over-large-init", f"r'=d, α={p['alpha_large']:g}", "C3", "^"))
+        for variant, lab, col, mk in styles:
+            need = np.stack([self.required_m(results, p, variant, d) for d in p["d_samples"]], axis=1)
+            q = np.quantile(need, [0.1, 0.9], axis=0)
+            ax.plot(ds, need.mean(axis=0), marker=mk, color=col, label=lab, ms=3)
+            ax.fill_between(ds, q[0], q[1], color=col, alpha=0.15, lw=0)
+        first = np.mean(self.required_m(results, p, "exact", p["d_samples"][0]))
+        reference_slope(ax, ds[0], ds[-1], first * 0.8, 1.0, label="m ∝ d (slope 1)")
+        caps = [TOO_MANY * self.m_grid(p, d)[-1] for d in p["d_samples"]]
+        ax.plot(ds, caps, color="0.5", lw=2.5, ls=":", zorder=0,
+                label=f"cap: never recovered ({TOO_MANY:g}× largest m)")
+        ax.set(xscale="log", yscale="log", xlabel="dimension d (= r' of the r'=d runs)",
+               ylabel=f"required m (error ≤ {p['eps_recover']:g})",
+               title=f"samples needed, r={p['r']}, outliers p={p['p_alpha']:g}")
+        ax.set_xticks(ds, [f"{d:g}" for d in ds])
+        ax.minorticks_off()
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 5)   # headroom for the legend above the capped control
+        ticks = [t for t in (20, 30, 50, 100, 200, 300, 500, 1000, 2000) if lo <= t <= 5 * hi]
+        ax.set_yticks(ticks, [str(t) for t in ticks])
+        ax.legend(loc="upper left")
 
 
 EXPERIMENT = RobustRecovery()

@@ -91,6 +91,10 @@ def test_cvxpy_l1_estimator_exact_without_noise_and_sees_outliers():
     ("alpha_small", "0", "alpha_small"),
     ("alphas", "1e-3,-1e-4,1e-5,1e-6", "alphas"),
     ("r", "11", "r <= d"),
+    ("d_samples", "16,8", "d_samples"),
+    ("d_samples", "1,8", "d_samples"),
+    ("m_factors", "2,3,4", "m_factors"),
+    ("rho_samples", "1", "rho_samples"),
 ])
 def test_bad_parameters(key, value, words):
     exp = registry.get(NAME)
@@ -99,6 +103,13 @@ def test_bad_parameters(key, value, words):
         overrides["r_over"] = "10"
     with pytest.raises(ParamError, match=words):
         exp.resolve("quick", overrides)
+
+
+def test_sample_grid_scales_with_d_and_r():
+    exp = registry.get(NAME)
+    p = exp.resolve("quick", {})
+    assert exp.m_grid(p, 8) == [int(round(c * 8 * p["r"])) for c in p["m_factors"]]
+    assert exp.m_grid(p, 16)[-1] == 2 * exp.m_grid(p, 8)[-1]
 
 
 def test_cli_bad_parameter_exit_2(tmp_path):
