@@ -5,8 +5,9 @@ Run: python benchmarks/bench_matrix_sensing.py   (prints ratios; asserts nothing
 1. One symmetric-GD iteration (n=50, m=1500, k=5, R=1) against the two products it is made of,
    A vec(X X^T) and A^T r, timed alone in the same run.  Target <= 1.5x.
 2. R=32 trials in lockstep against R=1, per iteration.  Target <= 4x.  Measured twice: with one
-   sensing operator per trial (R times the bytes of A: memory-bound matrix-vector products, so the
-   cost must grow ~R-fold) and with one operator shared by the trials (one matrix-matrix product).
+   instance per trial (R times the bytes of A: memory-bound matrix-vector products, so the cost
+   must grow ~R-fold) and with one instance shared by trials that differ in their starting point
+   (one matrix-matrix product; the grouped path of algorithms.factorized_gd).
 """
 from __future__ import annotations
 
@@ -26,10 +27,13 @@ N, M, K, STEP = 50, 1500, 5, 0.1
 
 
 def instance(trials: int, shared: bool, seed: int = 0):
+    """Independent instances per trial, or one instance (A, y) shared by trials that differ only in
+    their starting point (then A is (1, m, n^2) and the trials are columns of one product)."""
     rng = np.random.default_rng(seed)
-    A = rng.standard_normal((1 if shared else trials, M, N * N))
+    instances = 1 if shared else trials
+    A = rng.standard_normal((instances, M, N * N))
     X = 0.1 * rng.standard_normal((trials, N, K))
-    y = measure(A, rng.standard_normal((trials, N, N)))
+    y = measure(A, rng.standard_normal((instances, N, N)))
     return A, y, X
 
 
