@@ -74,6 +74,36 @@ def oomd(stream, D: float, G: float, checkpoints, *, delta: float = 1.0):
     return meter.result()
 
 
+def oomd_fixed_step(stream, eta: float, checkpoints):
+    """Optimistic OMD (Euclidean) with a constant step eta: x_t = P(xh_t - eta M_t),
+    xh_{t+1} = P(xh_t - eta g_t), M_t = g_{t-1}.
+
+    Against any comparator sequence u_1..u_T in X with path length P_T = sum ||u_t - u_{t-1}||,
+    D_T <= (D^2 + 2 D P_T) / (2 eta) + eta sum_t ||g_t - M_t||^2 (the optimistic OMD dynamic-regret
+    lemma; Zhao, Zhang, Zhang, Zhou, JMLR 2024, Lemma 1; Chen et al. bound the expectation of the
+    last sum by sigma^2_{1:T} and Sigma^2_{1:T}).  :func:`dynamic_step` balances the two terms.
+    """
+    xp = array_namespace(stream.noise)
+    R, d, rho = stream.R, stream.d, stream.rho
+    xh = xp.zeros((R, d), dtype=stream.noise.dtype)
+    hint = xp.zeros_like(xh)
+    meter = _Meter(stream, checkpoints)
+    for t in range(int(max(checkpoints))):
+        x = _project(xp, xh - eta * hint, rho)
+        meter.add(stream, x, t)
+        g = stream.gradient(x, t)
+        xh = _project(xp, xh - eta * g, rho)
+        hint = g
+    return meter.result()
+
+
+def dynamic_step(D: float, path: float, variation: float) -> float:
+    """eta = sqrt((D^2 + 2 D P_T) / (2 V)): the constant step minimizing
+    (D^2 + 2 D P_T)/(2 eta) + eta V, for a known path length P_T and variation V (P_T = 0 gives
+    the static tuning); the bound is then sqrt(2 (D^2 + 2 D P_T) V)."""
+    return math.sqrt((D * D + 2.0 * D * path) / (2.0 * variation))
+
+
 def oomd_strongly_convex(stream, lam: float, checkpoints):
     """Optimistic OMD with the strongly convex schedule eta_t = 2 / (lam t).
 

@@ -23,12 +23,12 @@ import numpy as np
 from array_api_compat import array_namespace
 
 LOSSES = ("quadratic", "huber", "l1")
-SCHEDULES = ("fixed", "switches", "alternating", "ray-switches", "drift")
+SCHEDULES = ("fixed", "switches", "alternating", "ray-switches", "shocks", "drift")
 
 
 # ---- adversary schedules and noise levels (host side) --------------------------------------
 def theta_schedule(kind: str, T: int, d: int, *, center, amplitude: float = 0.0, switches: int = 0,
-                   far: float = 0.0) -> np.ndarray:
+                   far: float = 0.0, laps: float = 1.0) -> np.ndarray:
     """(T, d) sequence theta_1..theta_T chosen by an oblivious adversary.
 
     - 'fixed': theta_t = center (stationary: Sigma_t = 0 for t >= 2);
@@ -37,8 +37,12 @@ def theta_schedule(kind: str, T: int, d: int, *, center, amplitude: float = 0.0,
     - 'ray-switches': theta on the ray through ``center`` outside the ball, jumping ``switches``
       times between |center| and |center| + far; every theta_t projects to the same point of X,
       so one comparator is best in every round and tracking cannot beat it (static regret >= 0);
-    - 'drift': center + amplitude (cos, sin)(2 pi t / T) in the first two coordinates (path length
-      2 pi amplitude).
+    - 'shocks': theta_t = center except at ``switches`` evenly spaced single rounds where
+      theta_t = -center (2 switches each).  With center outside X every ordinary round has the
+      same minimizer on the sphere, which is also the static comparator, so no learner gains by
+      tracking; each shock knocks a gradient learner inward and it pays to come back;
+    - 'drift': center + amplitude (cos, sin)(2 pi laps t / T) in the first two coordinates (path
+      length about 2 pi amplitude laps).
     """
     c = np.asarray(center, dtype=float)
     t = np.arange(T)
@@ -56,11 +60,15 @@ def theta_schedule(kind: str, T: int, d: int, *, center, amplitude: float = 0.0,
         unit = c / np.linalg.norm(c)
         radius = np.linalg.norm(c) + far * (_segment(t, T, switches) % 2)
         return radius[:, None] * unit
+    if kind == "shocks":
+        out = np.tile(c, (T, 1))
+        out[shock_rounds(T, switches)] = -c
+        return out
     if kind == "drift":
         if d < 2:
             raise ValueError("a drifting theta needs d >= 2")
         out = np.tile(c, (T, 1))
-        phase = 2 * np.pi * (t + 1) / T
+        phase = 2 * np.pi * laps * (t + 1) / T
         out[:, 0] += amplitude * np.cos(phase)
         out[:, 1] += amplitude * np.sin(phase)
         return out
@@ -70,6 +78,16 @@ def theta_schedule(kind: str, T: int, d: int, *, center, amplitude: float = 0.0,
 def _segment(t, T, switches):
     """Index of the segment each round falls in, for ``switches`` evenly spaced switches."""
     return (t * (switches + 1)) // T
+
+
+def shock_rounds(T: int, shocks: int) -> np.ndarray:
+    """The 0-based rounds of ``shocks`` evenly spaced shocks (mid-points of equal segments)."""
+    return ((np.arange(shocks) + 0.5) * T / max(shocks, 1)).astype(int)
+
+
+def path_length(thetas) -> float:
+    """P_T = sum_{t >= 2} ||u_t - u_{t-1}|| of a comparator sequence (rows of ``thetas``)."""
+    return float(np.sum(np.linalg.norm(np.diff(np.asarray(thetas, dtype=float), axis=0), axis=1)))
 
 
 def noise_levels(T: int, s2: float, *, decay: bool = False) -> np.ndarray:

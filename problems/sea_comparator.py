@@ -96,3 +96,24 @@ def prefix_comparator_losses(loss: str, thetas: np.ndarray, checkpoints, rho: fl
         out.append(total)
         hows.add(how)
     return np.asarray(out), sorted(hows)
+
+
+def dynamic_comparator_losses(loss: str, thetas: np.ndarray, checkpoints, rho: float,
+                              delta: float = 1.0):
+    """sum_{t <= tau} min_{u in X} F_t(u) at each checkpoint tau: the loss of the per-round
+    minimizers u_t = P_X(theta_t), the comparator sequence of dynamic regret (h grows with
+    ||u - theta|| for the quadratic and the Huber loss, so the projection is the minimizer)."""
+    if loss not in ("quadratic", "huber"):
+        raise ValueError(f"the per-round minimizer is the projection only for smooth radial losses, "
+                         f"not {loss!r}")
+    th = np.asarray(thetas, dtype=float)
+    n = np.linalg.norm(th, axis=1, keepdims=True)
+    u = th * np.minimum(1.0, rho / np.where(n > 0, n, 1.0))
+    z = u - th
+    if loss == "quadratic":
+        per_round = 0.5 * np.sum(z * z, axis=1)
+    else:
+        m = np.linalg.norm(z, axis=1)
+        per_round = np.where(m <= delta, 0.5 * m * m, delta * m - 0.5 * delta * delta)
+    total = np.cumsum(per_round)
+    return np.asarray([total[int(tau) - 1] for tau in checkpoints]), u
