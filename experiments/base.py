@@ -105,23 +105,42 @@ class Experiment:
     def figure(self, results, p: dict):
         raise NotImplementedError
 
-    def figure_data(self, results, p: dict, points: int = 150) -> list[dict]:
-        """The thinned data a figure is drawn from: per unit and series metric, the trial median
-        and the 10%/90% quantiles at about ``points`` log-spaced recorded iterations."""
+    def figure_series(self, unit: dict) -> bool:
+        """Whether a unit's curves belong in the committed figure data (override to drop units
+        whose figure panel uses only their per-trial scalars)."""
+        return True
+
+    def figure_data(self, results, p: dict, points: int = 60) -> list[dict]:
+        """The thinned data a figure is drawn from: per unit, each scalar metric's trial median
+        and 10%/90% quantiles, and each series metric's at about ``points`` log-spaced recorded
+        iterations."""
         rows = []
         for unit, trace in results.items():
+            keys = {"setting": unit["setting"], **_keys(unit)}
+            for metric, values in trace.scalars.items():
+                q = _quantiles(np.asarray(values, dtype=float)[:, None])
+                if np.isfinite(q[1, 0]):
+                    rows.append({**keys, "iteration": "", "metric": metric,
+                                 "median": q[1, 0], "q10": q[0, 0], "q90": q[2, 0]})
+            if not self.figure_series(unit):
+                continue
             idx = thin_indices(trace.iterations, points)
             for metric, values in trace.series.items():
-                v = np.asarray(values, dtype=float)[:, idx]
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN columns (diverged)
-                    q = np.nanquantile(v, [0.1, 0.5, 0.9], axis=0) if v.size else None
+                q = _quantiles(np.asarray(values, dtype=float)[:, idx])
                 for j, i in enumerate(idx):
-                    if q is None or not np.isfinite(q[1, j]):
-                        continue
-                    rows.append({"setting": unit["setting"], **_keys(unit), "iteration": int(trace.iterations[i]),
-                                 "metric": metric, "median": q[1, j], "q10": q[0, j], "q90": q[2, j]})
+                    if np.isfinite(q[1, j]):
+                        rows.append({**keys, "iteration": int(trace.iterations[i]), "metric": metric,
+                                     "median": q[1, j], "q10": q[0, j], "q90": q[2, j]})
         return rows
+
+
+def _quantiles(v: np.ndarray) -> np.ndarray:
+    """10/50/90% quantiles over trials (axis 0); all-NaN columns (diverged) give NaN quietly."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if v.shape[0] == 0:
+            return np.full((3, v.shape[1]), np.nan)
+        return np.nanquantile(v, [0.1, 0.5, 0.9], axis=0)
 
 
 def thin_indices(iterations, points: int) -> np.ndarray:

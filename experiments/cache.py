@@ -17,6 +17,9 @@ from .base import Trace
 from .storage import atomic_write_bytes
 
 PACKAGES = ("theory", "problems", "algorithms", "experiments")
+# experiments/ modules that only present results (CLI, reports, drawing, files): editing them
+# changes no number, so they do not invalidate cached runs.
+PRESENTATION = {"__main__", "cli", "commands", "report", "plotting", "storage"}
 
 
 @lru_cache(maxsize=None)
@@ -32,8 +35,8 @@ def code_version(experiment: str | None = None) -> str:
     h = hashlib.sha256()
     for pkg in PACKAGES:
         for f in sorted((root / pkg).rglob("*.py")):
-            if pkg == "experiments" and any(f.stem.startswith(o) for o in others) and not (
-                    own and f.stem.startswith(own)):
+            if pkg == "experiments" and (f.stem in PRESENTATION or (
+                    any(f.stem.startswith(o) for o in others) and not (own and f.stem.startswith(own)))):
                 continue
             h.update(str(f.relative_to(root)).encode())
             h.update(f.read_bytes())

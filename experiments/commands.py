@@ -24,9 +24,13 @@ def _run_one(exp, p, opts, mode, out: Path):
 
 
 def _draw(exp, results, p, stem: Path):
+    import warnings
+
     from .plotting import save
 
-    fig = exp.figure(results, p)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # diverged/unreached trials
+        fig = exp.figure(results, p)
     save(fig, stem)
 
 

@@ -125,6 +125,10 @@ class RobustRecovery(Experiment):
                 f"d_samples={p['d_samples']} must increase")
 
     # ---- sweep ------------------------------------------------------------------------------
+    def figure_series(self, unit):
+        # the sample-complexity panel uses only each run's final error
+        return unit["group"] != "samples"
+
     def sweep(self, p):
         d, r = p["r_over"], p["r"]
         units = []
