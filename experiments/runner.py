@@ -142,16 +142,24 @@ def _execute(name, units, p, opts: RunOptions, trials):
 def verify(exp, results: Results, p: dict) -> list[Verdict]:
     """Judge every claim of ``exp`` on ``results``.  Evidence that cannot be gathered (a diverged
     setting, a missing unit) makes that claim fail with the reason, rather than crash the run."""
+    import warnings
+
     verdicts = []
-    for claim in exp.claims(p):
-        try:
-            ev, control = exp.evidence(claim, results, p)
-            verdicts.append(judge(claim, ev, control))
-        except (KeyError, ValueError, IndexError, FloatingPointError) as exc:
-            nan = float("nan")
-            failed = Check(False, nan, (nan, nan), "", None, f"no evidence: {exc}")
-            verdicts.append(Verdict(claim, failed, Check(True, nan, (nan, nan), "", None, "not run")))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # unreached targets
+        for claim in exp.claims(p):
+            verdicts.append(_judge_one(exp, claim, results, p))
     return verdicts
+
+
+def _judge_one(exp, claim, results, p) -> Verdict:
+    try:
+        ev, control = exp.evidence(claim, results, p)
+        return judge(claim, ev, control)
+    except (KeyError, ValueError, IndexError, FloatingPointError) as exc:
+        nan = float("nan")
+        failed = Check(False, nan, (nan, nan), "", None, f"no evidence: {exc}")
+        return Verdict(claim, failed, Check(True, nan, (nan, nan), "", None, "not run"))
 
 
 def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> dict:

@@ -147,3 +147,13 @@ def test_claim_validation():
         claim(relation="approx")
     with pytest.raises(ValueError, match="unset symbols"):
         claim(predicted=sp.Symbol("x")).predicted_value()
+
+
+def test_unmeasurable_control_rejects_nothing():
+    """A control whose evidence is all NaN fails its check, but that must not count as a
+    rejection: otherwise any claim would look discriminating."""
+    t, y = power_law(-1.0)
+    c = claim(predicted=-1.0)
+    v = judge(c, Curves(t, y, "loglog", (500, 2000)), Curves(t, np.full_like(y, np.nan), "loglog"))
+    assert v.check.holds and not v.control.holds
+    assert not v.control_rejected and not v.holds

@@ -111,7 +111,10 @@ class Verdict:
 
     @property
     def control_rejected(self) -> bool:
-        return not self.control.holds
+        """The control was measured and failed the check.  A control that could not be measured
+        (NaN) rejects nothing: it would make any check look discriminating."""
+        m = self.control.measured
+        return (not self.control.holds) and m is not None and m == m
 
     @property
     def holds(self) -> bool:
