@@ -18,7 +18,7 @@ from .storage import atomic_write_bytes
 
 PACKAGES = ("theory", "problems", "algorithms", "experiments")
 # experiments/ modules that only present results (CLI, reports, drawing, files): editing them
-# changes no number, so they do not invalidate cached runs.
+# changes no number, so they do not invalidate cached runs (nor do experiments' *_figure modules).
 PRESENTATION = {"__main__", "cli", "commands", "report", "plotting", "storage"}
 
 
@@ -35,7 +35,7 @@ def code_version(experiment: str | None = None) -> str:
     h = hashlib.sha256()
     for pkg in PACKAGES:
         for f in sorted((root / pkg).rglob("*.py")):
-            if pkg == "experiments" and (f.stem in PRESENTATION or (
+            if pkg == "experiments" and (f.stem in PRESENTATION or f.stem.endswith("_figure") or (
                     any(f.stem.startswith(o) for o in others) and not (own and f.stem.startswith(own)))):
                 continue
             h.update(str(f.relative_to(root)).encode())

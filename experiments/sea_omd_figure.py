@@ -64,7 +64,7 @@ def _strongly_convex(a, results, p):
                 r2 = 1 - np.sum((A @ coef - m[keep]) ** 2) / np.sum((m[keep] - m[keep].mean()) ** 2)
                 a.plot(it[keep], A @ coef, style, color="0.2", lw=0.9, label=f"{name} (R2={r2:.2f})")
     a.set(xscale="log", yscale="log", xlabel="round t", ylabel="regret",
-          title="(f) strongly convex, 2/(λt) step")
+          title="(f) strongly convex, 2/(λt)")
     a.legend(loc="upper left", fontsize=5.5)
 
 
@@ -79,7 +79,7 @@ def _switches(a, exp, results, p):
     band(a, it, y, label="alternating (control)")
     _ref(a, p["T"], 0.5, "slope 1/2")
     a.set(xscale="log", yscale="log", xlabel="horizon T", ylabel="regret at T",
-          title="(g) near-stationary adversary")
+          title="(g) K shocks vs horizon")
     a.legend(loc="upper left")
 
 
@@ -96,7 +96,7 @@ def _dims(a, results):
           title="(h) exp-concave: regret vs d")
     a.set_xticks(d, [str(int(k)) for k in d])
     a.minorticks_off()
-    a.legend(loc="center right", fontsize=5.5)
+    a.legend(loc="lower right", bbox_to_anchor=(1.0, 0.12), fontsize=5.5)
 
 
 def _interpolation(a, results, p):
