@@ -17,30 +17,71 @@ from .base import Trace
 from .storage import atomic_write_bytes
 
 PACKAGES = ("theory", "problems", "algorithms", "experiments")
-# experiments/ modules that only present results (CLI, reports, drawing, files): editing them
-# changes no number, so they do not invalidate cached runs (nor do experiments' *_figure modules).
+# experiments/ modules that only present results (CLI, reports, drawing, files) and experiments'
+# *_figure modules: editing them changes no number, so they do not invalidate cached runs.
 PRESENTATION = {"__main__", "cli", "commands", "report", "plotting", "storage"}
+# what computes a unit besides the experiment's own import closure
+RUNNER = ("experiments/runner.py", "experiments/seeds.py", "experiments/backend.py", "experiments/base.py")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @lru_cache(maxsize=None)
 def code_version(experiment: str | None = None) -> str:
-    """Hash of the source an experiment's results depend on: theory/, problems/, algorithms/,
-    the shared experiments/ infrastructure and the experiment's own modules.  Editing another
-    experiment's module (experiments/<module>*.py) does not invalidate this one's cache."""
+    """Hash of the source an experiment's results depend on: the files its module imports,
+    followed transitively inside this repository (problems/, algorithms/, theory/, experiments/),
+    plus the runner.  Editing another experiment, or only how results are drawn or reported,
+    leaves this experiment's cache valid.  Without an experiment: every package file."""
     from .registry import MODULES
 
-    root = Path(__file__).resolve().parent.parent
-    own = MODULES.get(experiment, "").rsplit(".", 1)[-1]
-    others = [m.rsplit(".", 1)[-1] for name, m in MODULES.items() if name != experiment]
+    if experiment in MODULES:
+        seeds = [_module_file(MODULES[experiment])] + [ROOT / f for f in RUNNER]
+        files = _import_closure([f for f in seeds if f is not None])
+    else:
+        files = {f for pkg in PACKAGES for f in (ROOT / pkg).rglob("*.py")}
     h = hashlib.sha256()
-    for pkg in PACKAGES:
-        for f in sorted((root / pkg).rglob("*.py")):
-            if pkg == "experiments" and (f.stem in PRESENTATION or f.stem.endswith("_figure") or (
-                    any(f.stem.startswith(o) for o in others) and not (own and f.stem.startswith(own)))):
-                continue
-            h.update(str(f.relative_to(root)).encode())
-            h.update(f.read_bytes())
+    for f in sorted(files):
+        if f.parent.name == "experiments" and (f.stem in PRESENTATION or f.stem.endswith("_figure")):
+            continue
+        h.update(str(f.relative_to(ROOT)).encode())
+        h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _module_file(module: str) -> Path | None:
+    base = ROOT.joinpath(*module.split("."))
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _import_closure(start: list[Path]) -> set[Path]:
+    """Repository source files reachable from ``start`` through import statements."""
+    import ast
+
+    seen: set[Path] = set()
+    todo = list(start)
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        package = list(f.relative_to(ROOT).parent.parts)
+        for node in ast.walk(ast.parse(f.read_text(), str(f))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                parent = package[: len(package) - node.level + 1] if node.level else []
+                head = parent + (node.module.split(".") if node.module else [])
+                names = [".".join(head)] + [".".join(head + [a.name]) for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name and name.split(".")[0] in PACKAGES:
+                    target = _module_file(name)
+                    if target is not None:
+                        todo.append(target)
+    return seen
 
 
 def cache_key(experiment: str, unit: dict, params: dict, seed: int, trials: int, backend: str) -> str:

@@ -95,8 +95,8 @@ class FiniteSumOperator:
         """
         xp = self.xp
         R, B = len(idx), len(idx[0])
-        flat = [r * self.n + int(i) for r in range(R) for i in idx[r]]
-        sel = xp.asarray(flat)
+        offsets = xp.reshape(xp.arange(R, dtype=xp.int64) * self.n, (R, 1))
+        sel = xp.reshape(xp.asarray(idx, dtype=xp.int64) + offsets, (R * B,))  # rows of M_flat
         Ms = xp.reshape(xp.take(self.M_flat, sel, axis=0), (R, B, self.D, self.D))
         cs = xp.reshape(xp.take(self.c_flat, sel, axis=0), (R, B, self.D))
         return xp.mean(Ms, axis=1), xp.mean(cs, axis=1)

@@ -200,3 +200,13 @@ def test_figures_regenerates_from_cache_and_updates_gallery(toy, tmp_path):
     text = readme.read_text()
     assert "\nold\n" not in text and "toy/linear" in text and "figures/toy.png" in text
     assert text.startswith("intro\n") and text.endswith("rest\n")
+
+
+def test_code_version_follows_the_experiments_own_imports():
+    """A unit's cache key hashes the files its experiment imports (transitively), so editing
+    another paper's problem does not invalidate it."""
+    from experiments.cache import ROOT, _import_closure, _module_file
+
+    files = {str(f.relative_to(ROOT)) for f in _import_closure([_module_file("experiments.matrix_sensing")])}
+    assert {"problems/sensing.py", "problems/matrix_sensing.py", "algorithms/factorized_gd.py"} <= files
+    assert "problems/sea.py" not in files and "algorithms/online.py" not in files
