@@ -1,23 +1,56 @@
-"""The contract every experiment module fulfils, and the trace one run unit produces."""
+"""The contract every paper package fulfils: an :class:`Experiment`, the :class:`Trace` one run
+unit produces, and :class:`ClaimCheck`, a claim declared next to the function gathering its
+evidence.
+
+A paper lives in ``experiments/<paper>/``: ``config.py`` (parameters, quick/full values, the
+sweep), ``runs.py`` (run units), ``claims.py`` (claim checks), ``figure.py`` (drawing, imported
+only when a figure is drawn), and ``__init__.py`` assembling ``EXPERIMENT``.
+"""
 from __future__ import annotations
 
+import importlib
+import json
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+
+from theory import Claim
 
 from .params import Param, ParamError
 
 MODES = ("quick", "full")
+DTYPES = ("float64", "float32")
+
+
+class MissingUnit(KeyError):
+    """Evidence code asked for a unit the results do not hold (e.g. a sweep cut by --set).  The
+    only error that becomes a failing verdict; any other exception in evidence code is a bug and
+    crashes the run."""
+
+
+def series_key(metric: str, **labels) -> str:
+    """The key of a series recorded over a grid inside one unit (e.g. one curve per init scale).
+    The grid values become typed columns of the results table, never part of the metric name."""
+    if not labels:
+        return metric
+    return metric + "|" + json.dumps(labels, sort_keys=True)
+
+
+def split_key(key: str) -> tuple[str, dict]:
+    if "|" not in key:
+        return key, {}
+    metric, labels = key.split("|", 1)
+    return metric, json.loads(labels)
 
 
 @dataclass
 class Trace:
     """What one run unit (one configuration, R trials in lockstep) recorded.
 
-    ``series`` maps a metric to an (R, T) array recorded at ``iterations`` (T,);
-    ``oracle_calls`` is (T,) or (R, T); ``scalars`` maps a metric to one value per trial (R,)
+    ``series`` maps a key (:func:`series_key`) to an (R, T) array recorded at ``iterations``
+    (T,); ``oracle_calls`` is (T,) or (R, T); ``scalars`` maps a key to one value per trial (R,)
     (final errors, calls to reach eps: NaN/inf allowed there, e.g. "never reached");
     ``info`` holds JSON-able facts such as the cvxpy solver used.
     ``diverged_at`` is filled by the runner: the iteration at which a trial's series first went
@@ -30,6 +63,21 @@ class Trace:
     scalars: dict[str, np.ndarray] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     diverged_at: np.ndarray | None = None
+
+    @classmethod
+    def from_recording(cls, rec, *, prefix: str = "", labels: dict | None = None, scalars=None,
+                       info=None) -> "Trace":
+        """A trace from an algorithm's :class:`algorithms.recording.Recording` (arrays may still
+        live on the device: the runner converts once, at the end of the unit)."""
+        series = {series_key(prefix + k, **(labels or {})): v for k, v in rec.metrics.items()}
+        return cls(np.asarray(rec.iterations, dtype=np.int64), series, rec.calls,
+                   dict(scalars or {}), dict(info or {}))
+
+    def series_of(self, metric: str, **labels) -> np.ndarray:
+        return self.series[series_key(metric, **labels)]
+
+    def scalar_of(self, metric: str, **labels) -> np.ndarray:
+        return self.scalars[series_key(metric, **labels)]
 
     @property
     def trials(self) -> int:
@@ -46,23 +94,79 @@ class Trace:
         return np.broadcast_to(c, (self.trials, len(self.iterations))).copy()
 
 
-class Experiment:
-    """One paper's experiment.  Subclasses set the class attributes and implement the methods.
+@dataclass(frozen=True)
+class RunEnv:
+    """What a run unit gets besides its configuration: the array module, one generator per trial
+    (host side), and the dtype of the iterations."""
 
-    - ``params``: name -> :class:`Param` (quick and full values, ranges, help);
-    - ``check_params``: cross-parameter constraints (raise :class:`ParamError`);
-    - ``sweep``: the independent run units, JSON-able dicts each with a ``setting`` label;
-    - ``run_unit``: runs one unit for R trials in lockstep on backend ``xp``;
-    - ``claims``: the paper's claims, each with its negative control;
-    - ``evidence``: from the results, the evidence for a claim and for its control;
-    - ``figure``: the paper-style figure, drawn from the results only.
+    xp: Any
+    rngs: list
+    dtype: str = "float64"
+
+    @property
+    def trials(self) -> int:
+        return len(self.rngs)
+
+    def asarray(self, host_array):
+        """A host (NumPy) array moved to the backend; floating arrays in the run's dtype."""
+        from .backend import to_backend
+
+        return to_backend(host_array, self.xp, self.dtype)
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """A claim and the function that gathers its evidence, declared side by side.
+
+    ``claim`` is a :class:`theory.Claim` or a function of the parameters returning one;
+    ``gather(results, p)`` returns the evidence followed by one or more controls' evidence.  The
+    gather function's docstring carries the theorem and why each control must fail.
     """
 
-    name: str = ""
-    title: str = ""
-    paper: str = ""
-    params: dict[str, Param] = {}
-    trials: dict[str, int] = {"quick": 8, "full": 16}
+    claim: Any
+    gather: Callable
+
+    def claim_for(self, p: dict) -> Claim:
+        return self.claim(p) if callable(self.claim) else self.claim
+
+
+def claim(spec):
+    """Decorator: ``@claim(lambda p: Claim(...))`` over the evidence function."""
+
+    def wrap(gather):
+        return ClaimCheck(spec, gather)
+
+    return wrap
+
+
+class Experiment:
+    """One paper's experiment, assembled from its package's parts.
+
+    - ``params``: name -> :class:`Param` (quick and full values, ranges, help);
+    - ``check_params(p)``: cross-parameter constraints (raise :class:`ParamError`);
+    - ``sweep(p)``: the independent run units, dicts of scalars (each with a ``setting`` label);
+      their keys become typed columns of the results table;
+    - ``run_unit(unit, p, env)``: one unit for R trials in lockstep (:class:`RunEnv`);
+    - ``claims``: :class:`ClaimCheck` records;
+    - ``figure``: module path of ``draw(results, p)`` (imported only to draw, so editing how a
+      figure looks keeps the cache);
+    - ``metrics``: metric name -> meaning and unit (written into the provenance).
+    """
+
+    def __init__(self, *, name: str, title: str, paper: str, params: dict[str, Param],
+                 sweep: Callable, run_unit: Callable, claims, figure: str | None = None,
+                 check_params: Callable | None = None, trials: dict | None = None,
+                 metrics: dict[str, str] | None = None, figure_series: Callable | None = None,
+                 module: str | None = None):
+        self.name, self.title, self.paper = name, title, paper
+        self.params = dict(params)
+        self._sweep, self._run_unit, self._check = sweep, run_unit, check_params
+        self.claim_checks = tuple(claims)
+        self.figure_module = figure
+        self.trials = dict(trials or {"quick": 8, "full": 16})
+        self.metrics = dict(metrics or {})
+        self._figure_series = figure_series
+        self.module = module
 
     # ---- parameters -------------------------------------------------------------------------
     def defaults(self, mode: str = "quick") -> dict[str, Any]:
@@ -84,31 +188,38 @@ class Experiment:
         return p
 
     def check_params(self, p: dict) -> None:
-        """Cross-parameter constraints; override and use :func:`experiments.params.require`."""
+        if self._check is not None:
+            self._check(p)
 
     # ---- running ----------------------------------------------------------------------------
     def sweep(self, p: dict) -> list[dict]:
-        raise NotImplementedError
+        units = self._sweep(p)
+        for u in units:
+            bad = {k: v for k, v in u.items() if not (v is None or isinstance(v, (int, float, str, bool)))}
+            if bad:
+                raise TypeError(f"{self.name}: unit {u.get('setting')!r} has non-scalar values {bad}: "
+                                "a grid is a metric label (series_key) or separate units")
+        return units
 
-    def run_unit(self, unit: dict, p: dict, rngs: list[np.random.Generator], xp) -> Trace:
-        raise NotImplementedError
+    def run_unit(self, unit: dict, p: dict, env: RunEnv) -> Trace:
+        return self._run_unit(unit, p, env)
 
     # ---- checking ---------------------------------------------------------------------------
-    def claims(self, p: dict) -> list:
-        raise NotImplementedError
+    def claims(self, p: dict) -> list[Claim]:
+        return [c.claim_for(p) for c in self.claim_checks]
 
-    def evidence(self, claim, results, p: dict):
-        """(evidence, control_evidence) for ``claim`` from ``results``."""
-        raise NotImplementedError
+    def checks(self, p: dict) -> list[tuple[Claim, Callable]]:
+        return [(c.claim_for(p), c.gather) for c in self.claim_checks]
 
     # ---- drawing ----------------------------------------------------------------------------
     def figure(self, results, p: dict):
-        raise NotImplementedError
+        if self.figure_module is None:
+            raise NotImplementedError(f"{self.name} has no figure")
+        return importlib.import_module(self.figure_module).draw(results, p)
 
     def figure_series(self, unit: dict) -> bool:
-        """Whether a unit's curves belong in the committed figure data (override to drop units
-        whose figure panel uses only their per-trial scalars)."""
-        return True
+        """Whether a unit's curves belong in the committed figure data."""
+        return True if self._figure_series is None else self._figure_series(unit)
 
     def figure_data(self, results, p: dict, points: int = 60) -> list[dict]:
         """The thinned data a figure is drawn from: per unit, each scalar metric's trial median
@@ -117,20 +228,22 @@ class Experiment:
         rows = []
         for unit, trace in results.items():
             keys = {"setting": unit["setting"], **_keys(unit)}
-            for metric, values in trace.scalars.items():
+            for key, values in trace.scalars.items():
+                metric, labels = split_key(key)
                 q = _quantiles(np.asarray(values, dtype=float)[:, None])
                 if np.isfinite(q[1, 0]):
-                    rows.append({**keys, "iteration": "", "metric": metric,
+                    rows.append({**keys, **labels, "iteration": "", "metric": metric,
                                  "median": q[1, 0], "q10": q[0, 0], "q90": q[2, 0]})
             if not self.figure_series(unit):
                 continue
             idx = thin_indices(trace.iterations, points)
-            for metric, values in trace.series.items():
+            for key, values in trace.series.items():
+                metric, labels = split_key(key)
                 q = _quantiles(np.asarray(values, dtype=float)[:, idx])
                 for j, i in enumerate(idx):
                     if np.isfinite(q[1, j]):
-                        rows.append({**keys, "iteration": int(trace.iterations[i]), "metric": metric,
-                                     "median": q[1, j], "q10": q[0, j], "q90": q[2, j]})
+                        rows.append({**keys, **labels, "iteration": int(trace.iterations[i]),
+                                     "metric": metric, "median": q[1, j], "q10": q[0, j], "q90": q[2, j]})
         return rows
 
 

@@ -17,8 +17,9 @@ from .base import Trace
 from .storage import atomic_write_bytes
 
 PACKAGES = ("theory", "problems", "algorithms", "experiments")
-# experiments/ modules that only present results (CLI, reports, drawing, files) and experiments'
-# *_figure modules: editing them changes no number, so they do not invalidate cached runs.
+# experiments/ modules that only present results (CLI, reports, drawing, files), and every paper's
+# figure.py: editing them changes no number, so they do not invalidate cached runs.  One rule
+# for all papers: a paper's code version covers everything its package imports except figure.py.
 PRESENTATION = {"__main__", "cli", "commands", "report", "plotting", "storage"}
 # what computes a unit besides the experiment's own import closure
 RUNNER = ("experiments/runner.py", "experiments/seeds.py", "experiments/backend.py", "experiments/base.py")
@@ -34,17 +35,35 @@ def code_version(experiment: str | None = None) -> str:
     from .registry import MODULES
 
     if experiment in MODULES:
-        seeds = [_module_file(MODULES[experiment])] + [ROOT / f for f in RUNNER]
-        files = _import_closure([f for f in seeds if f is not None])
+        files = code_files(experiment)
     else:
         files = {f for pkg in PACKAGES for f in (ROOT / pkg).rglob("*.py")}
     h = hashlib.sha256()
     for f in sorted(files):
-        if f.parent.name == "experiments" and (f.stem in PRESENTATION or f.stem.endswith("_figure")):
+        if is_presentation(f):
             continue
         h.update(str(f.relative_to(ROOT)).encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def is_presentation(f: Path) -> bool:
+    """Files that only draw or present: the framework's presentation modules and every paper's
+    figure.py (experiments/<paper>/figure.py)."""
+    rel = f.relative_to(ROOT).parts
+    if rel[0] != "experiments":
+        return False
+    if len(rel) == 2:
+        return f.stem in PRESENTATION
+    return len(rel) == 3 and f.name == "figure.py"
+
+
+def code_files(experiment: str) -> set[Path]:
+    """The source files an experiment's cached results depend on (presentation excluded)."""
+    from .registry import MODULES
+
+    seeds = [_module_file(MODULES[experiment])] + [ROOT / f for f in RUNNER]
+    return {f for f in _import_closure([f for f in seeds if f is not None]) if not is_presentation(f)}
 
 
 def _module_file(module: str) -> Path | None:
@@ -84,9 +103,11 @@ def _import_closure(start: list[Path]) -> set[Path]:
     return seen
 
 
-def cache_key(experiment: str, unit: dict, params: dict, seed: int, trials: int, backend: str) -> str:
+def cache_key(experiment: str, unit: dict, params: dict, seed: int, trials: int, backend: str,
+              dtype: str = "float64", threads: int = 1) -> str:
     text = json.dumps({"experiment": experiment, "unit": unit, "params": params, "seed": seed,
-                       "trials": trials, "backend": backend, "code": code_version(experiment)},
+                       "trials": trials, "backend": backend, "dtype": dtype, "threads": threads,
+                       "code": code_version(experiment)},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -99,6 +120,9 @@ class UnitCache:
         return self.folder / experiment / f"{key}.npz"
 
     def load(self, experiment: str, key: str) -> Trace | None:
+        """The cached trace, or None.  An entry carries its own key and a checksum of its
+        arrays: a corrupt entry, or one copied over from another unit, is reported (one line on
+        stderr) and recomputed."""
         if self.folder is None:
             return None
         p = self.path(experiment, key)
@@ -106,13 +130,21 @@ class UnitCache:
             return None
         try:
             with np.load(p, allow_pickle=False) as z:
-                series = {k[7:]: z[k] for k in z.files if k.startswith("series/")}
-                scalars = {k[8:]: z[k] for k in z.files if k.startswith("scalars/")}
-                calls = z["oracle_calls"] if "oracle_calls" in z.files else None
-                info = json.loads(str(z["info"]))
-                return Trace(z["iterations"], series, calls, scalars, info, z["diverged_at"])
-        except Exception:
-            return None  # unreadable entry: recompute it
+                arrays = {k: z[k] for k in z.files}
+            stored_key, stored_sum = str(arrays.pop("key")), str(arrays.pop("checksum"))
+            if stored_key != key or stored_sum != _checksum(arrays):
+                why = "belongs to another unit" if stored_key != key else "fails its checksum"
+                raise ValueError(why)
+            series = {k[7:]: v for k, v in arrays.items() if k.startswith("series/")}
+            scalars = {k[8:]: v for k, v in arrays.items() if k.startswith("scalars/")}
+            return Trace(arrays["iterations"], series, arrays.get("oracle_calls"), scalars,
+                         json.loads(str(arrays["info"])), arrays["diverged_at"])
+        except Exception as exc:  # unreadable, foreign or corrupt entry: recompute it
+            import sys
+
+            print(f"theorycheck: cache entry {p} {exc if isinstance(exc, ValueError) else 'is unreadable'}; "
+                  "recomputing it", file=sys.stderr)
+            return None
 
     def store(self, experiment: str, key: str, trace: Trace) -> None:
         if self.folder is None:
@@ -124,6 +156,18 @@ class UnitCache:
             arrays["oracle_calls"] = np.asarray(trace.oracle_calls)
         arrays.update({f"series/{k}": np.asarray(v) for k, v in trace.series.items()})
         arrays.update({f"scalars/{k}": np.asarray(v) for k, v in trace.scalars.items()})
+        arrays["checksum"] = np.array(_checksum(arrays))
+        arrays["key"] = np.array(key)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
         atomic_write_bytes(self.path(experiment, key), buf.getvalue())
+
+
+def _checksum(arrays: dict) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(name.encode())
+        h.update(str(a.dtype).encode() + str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:32]

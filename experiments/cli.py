@@ -6,8 +6,9 @@ Exit status: 0 every claim holds (documented expected failures excepted), 1 a cl
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from . import registry
@@ -39,21 +40,27 @@ def _common(p: argparse.ArgumentParser, *, default_mode="quick"):
                    help="override a parameter (repeatable; lists comma-separated); see 'theorycheck list -v'")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],
                    help="array backend for the iterations (default numpy)")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+                   help="floating-point type of the iterations (default float64)")
+    p.add_argument("--threads", type=int, default=1, metavar="N",
+                   help="BLAS threads per configuration (default 1; the table depends on it, so it is in the cache key)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="configurations run in parallel (default 1; -1 = all cores)")
     p.add_argument("--parallel", default="loky", choices=PARALLEL,
                    help="joblib backend for --jobs: loky (local processes) or dask (a dask.distributed cluster)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler address, with --parallel dask")
+    p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S",
+                   help="seconds to wait for the dask scheduler before giving up (default 5)")
     p.add_argument("--out", default="results", metavar="DIR", help="output folder (default results/); cache in DIR/cache")
     p.add_argument("--no-cache", action="store_true", help="recompute every configuration")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="theorycheck", description="Executable, falsifiable checks of the theorems of "
         "optimization and learning-theory papers.", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     sub.required = True
 
     p_list = sub.add_parser("list", help="experiments, their claims and parameters")
@@ -76,13 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse errors as one line naming what is valid (no usage dump), exit 2."""
+
+    def error(self, message):
+        raise ParamError(message)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         if args.command == "list":
             return cmd_list(args)
         plan = _plan(args)
+        check_outputs(args, plan[1])
     except ParamError as exc:
         print(f"theorycheck: error: {exc}", file=sys.stderr)
         return 2
@@ -103,22 +118,93 @@ def main(argv=None) -> int:
 def _plan(args):
     """Validate everything before anything is written: experiments, parameters, options."""
     names = [args.experiment] if args.command == "run" else (args.experiments or registry.available())
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ParamError(f"experiment {', '.join(twice)} named twice")
     overrides = {}
     for item in args.overrides:
         if "=" not in item:
             raise ParamError(f"--set {item!r} must look like KEY=VALUE")
-        key, value = item.split("=", 1)
-        overrides[key.strip()] = value.strip()
-    opts = RunOptions(seed=args.seed, trials=args.trials, backend=args.backend, jobs=args.jobs,
+        key, value = (t.strip() for t in item.split("=", 1))
+        if key in overrides:
+            raise ParamError(f"--set {key} given twice ({overrides[key]!r} and {value!r}): give it once")
+        overrides[key] = value
+    if not args.out.strip():
+        raise ParamError("--out '' is empty: give an output folder")
+    if args.scheduler and args.parallel != "dask":
+        raise ParamError("--scheduler is only used with --parallel dask")
+    opts = RunOptions(seed=args.seed, trials=args.trials, backend=args.backend, dtype=args.dtype, threads=args.threads, jobs=args.jobs,
                       parallel=args.parallel, scheduler=args.scheduler,
                       cache_dir=None if args.no_cache else Path(args.out) / "cache",
                       progress=not args.no_progress and sys.stderr.isatty())
     opts.validate()
+    if opts.parallel == "dask":
+        check_scheduler(opts.scheduler, args.connect_timeout)
     plan = []
     for name in names:
         exp = registry.get(name)
         plan.append((exp, exp.resolve(args.mode, overrides)))
+    if opts.trials is not None:
+        need = max(c.min_trials for exp, p in plan for c in exp.claims(p))
+        if opts.trials < need:
+            print(f"theorycheck: warning: --trials {opts.trials} is below {need}, the fewest trials a claim "
+                  "needs for an interval: those claims will report 'not enough trials'", file=sys.stderr)
     return plan, opts
+
+
+def check_scheduler(address: str, timeout: float) -> None:
+    """A cluster that is not there is reported within ``timeout`` seconds, before any work."""
+    import socket
+    from urllib.parse import urlparse
+
+    if timeout <= 0:
+        raise ParamError(f"--connect-timeout {timeout} is out of range: a positive number of seconds")
+    url = urlparse(address if "://" in address else f"tcp://{address}")
+    if not url.hostname or not url.port:
+        raise ParamError(f"--scheduler {address!r} must look like tcp://HOST:PORT")
+    try:
+        socket.create_connection((url.hostname, url.port), timeout=timeout).close()
+    except OSError as exc:
+        raise ParamError(f"no dask scheduler at {address} ({exc.strerror or exc}) "
+                         f"within {timeout:g} s") from None
+
+
+def check_outputs(args, opts) -> None:
+    """Every output path is checked before the first unit runs: --out (and the cache in it) must
+    be a writable folder or creatable, --json a writable file path."""
+    if args.command == "list":
+        return
+    out = Path(args.out)
+    _writable_dir(out, "--out")
+    if getattr(args, "figures_dir", None):
+        _writable_dir(Path(args.figures_dir), "--figures-dir")
+    if getattr(args, "json", None):
+        j = Path(args.json)
+        if j.is_dir():
+            raise ParamError(f"--json {args.json} is a folder: give a file path")
+        if j.exists() and not os.access(j, os.W_OK):
+            raise ParamError(f"--json {args.json} is not writable")
+        _writable_dir(j.parent if str(j.parent) else Path("."), "--json's folder", create=False)
+
+
+def _writable_dir(path: Path, what: str, create: bool = True) -> None:
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise ParamError(f"{what} {path} is not a folder ({existing} is a file)")
+    if not create and not path.exists():
+        raise ParamError(f"{what} {path} does not exist")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ParamError(f"{what} {path} is not writable")
+    # an immutable or read-only-mounted folder passes os.access as root: try a real write
+    try:
+        probe = tempfile.NamedTemporaryFile(dir=existing, prefix=".theorycheck-probe-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise ParamError(f"{what} {path} is not writable ({exc.strerror})") from None
 
 
 def cmd_list(args) -> int:

@@ -1,6 +1,7 @@
 """What run, verify and figures do once their input has been validated."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -9,6 +10,25 @@ from .report import console_table, report_markdown
 from .results import Results
 from .runner import provenance, run_experiment, verify
 from .storage import atomic_write_json, atomic_write_text
+
+
+@contextlib.contextmanager
+def out_lock(out: Path):
+    """One run at a time writes into a folder: a second run into the same --out waits for the
+    first, so a folder never mixes one run's table with another's verdicts."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"theorycheck: waiting for another run writing into {out}", file=sys.stderr)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _run_one(exp, p, opts, mode, out: Path):
@@ -39,6 +59,11 @@ def _verdicts(exp, results, p):
 
 
 def do_run(plan, args) -> int:
+    with out_lock(Path(args.out)):
+        return _do_run(plan, args)
+
+
+def _do_run(plan, args) -> int:
     entries, opts = plan
     out = Path(args.out)
     for exp, p in entries:
@@ -52,6 +77,11 @@ def do_run(plan, args) -> int:
 
 
 def do_verify(plan, args) -> int:
+    with out_lock(Path(args.out)):
+        return _do_verify(plan, args)
+
+
+def _do_verify(plan, args) -> int:
     entries, opts = plan
     out = Path(args.out)
     sections, all_verdicts, provs = [], [], {}
@@ -69,14 +99,20 @@ def do_verify(plan, args) -> int:
     atomic_write_text(out / "REPORT.md", report_markdown(sections))
     if args.json:
         atomic_write_json(args.json, {"claims": all_verdicts, "provenance": provs})
-    failing = [v["id"] for v in all_verdicts if not v["holds"] and not v.get("expected_failure")]
+    failing = [f"{v['id']} ({v['status']})" for v in all_verdicts if not v["passed"]]
     held = sum(v["holds"] for v in all_verdicts)
-    print(f"\n{held}/{len(all_verdicts)} claims hold" + (f"; failing: {', '.join(failing)}" if failing else "")
-          + f"; report: {out / 'REPORT.md'}")
+    expected = sum(v["status"] == "expected failure" for v in all_verdicts)
+    print(f"\n{held}/{len(all_verdicts)} claims hold, {expected} expected failures"
+          + (f"; failing: {', '.join(failing)}" if failing else "") + f"; report: {out / 'REPORT.md'}")
     return 1 if failing else 0
 
 
 def do_figures(plan, args) -> int:
+    with out_lock(Path(args.out)):
+        return _do_figures(plan, args)
+
+
+def _do_figures(plan, args) -> int:
     entries, opts = plan
     out = Path(args.out)
     figdir = Path(args.figures_dir)
@@ -87,7 +123,7 @@ def do_figures(plan, args) -> int:
         rows = exp.figure_data(results, p)
         atomic_write_text(figdir / f"{exp.name}.csv", _csv(rows))
         verdicts = _verdicts(exp, results, p)
-        slim = {k: prov[k] for k in ("experiment", "mode", "seed", "trials", "backend", "code_version",
+        slim = {k: prov[k] for k in ("experiment", "mode", "seed", "trials", "backend", "dtype", "code_version",
                                      "git_commit", "packages", "params")}
         atomic_write_json(figdir / f"{exp.name}.json", {"claims": verdicts, "provenance": slim,
                                                          "title": exp.title, "paper": exp.paper})
@@ -131,10 +167,11 @@ def update_gallery(readme: Path, sections: list[dict], figrel: Path) -> None:
         return
     lines = [GALLERY_START, "",
              f"Full configurations; details, fit windows and provenance in [{figrel}/REPORT.md]({figrel}/REPORT.md).", "",
-             "| claim | predicted | measured [95% CI] | negative control | verdict |", "|---|---|---|---|---|"]
+             "| claim | predicted | measured: mean [95% CI], or worst ratio for a bound | negative controls | verdict |",
+             "|---|---|---|---|---|"]
     for s in sections:
         for v in s["verdicts"]:
-            lines.append(f"| `{v['id']}` | {predicted_text(v)} | {measured_text(v['measured'], v['interval'])} "
+            lines.append(f"| `{v['id']}` | {predicted_text(v)} | {measured_text(v['measured'], v['interval'], v['kind'])} "
                          f"| {control_text(v)} | {status(v)} |")
     lines.append("")
     for s in sections:

@@ -1,6 +1,7 @@
 """Typed, range-checked experiment parameters and the errors bad input produces."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -61,11 +62,12 @@ class Param:
                 value = tuple(_scalar(self.element_kind, t) for t in items)
             else:
                 value = _scalar(kind, text)
-        except ValueError:
+        except (ValueError, OverflowError):
             example = "comma-separated list of " if kind is tuple else ""
+            finite = "finite " if self.element_kind in (int, float) else ""
             raise ParamError(
-                f"{name}={text!r} is not a valid {example}{self.element_kind.__name__} "
-                f"({self.help})") from None
+                f"{name}={text!r} is not a valid {example}{finite}{self.element_kind.__name__} "
+                f"({self.help}; {self.range_text()})") from None
         self.validate(name, value)
         return value
 
@@ -78,7 +80,7 @@ class Param:
             if self.choices is not None and v not in self.choices:
                 bad = True
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                if v != v:
+                if not math.isfinite(v):
                     bad = True
                 if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
                     bad = True
@@ -99,11 +101,14 @@ def _scalar(kind, text: str):
         raise ValueError(text)
     if kind is int:
         f = float(text)
-        if f != int(f):
+        if not math.isfinite(f) or f != int(f):
             raise ValueError(text)
         return int(f)
     if kind is float:
-        return float(text)
+        f = float(text)
+        if not math.isfinite(f):
+            raise ValueError(text)
+        return f
     return str(text)
 
 

@@ -12,6 +12,11 @@ MODULES = {
     "robust-recovery": "experiments.robust_recovery",
     "halpern-vr": "experiments.halpern_vr",
     "sea-omd": "experiments.sea_omd",
+    "bilevel-unbounded": "experiments.bilevel_unbounded",
+    "penalty-bilevel": "experiments.penalty_bilevel",
+    "hessian-spectrum": "experiments.hessian_spectrum",
+    "xor-grokking": "experiments.xor_grokking",
+    "softmax-collapse": "experiments.softmax_collapse",
 }
 
 

@@ -16,13 +16,12 @@ def fmt(x, digits=3) -> str:
 
 
 def status(v: dict) -> str:
-    if v["holds"]:
-        return "holds"
-    if v.get("expected_failure"):
-        return "expected failure"
-    if not v["control"]["rejected"] and v.get("check_holds"):
-        return "FAILS (control not rejected)"
-    return "FAILS"
+    st = v.get("status", "holds" if v["holds"] else "fails")
+    if st == "fails":
+        return "FAILS (control not rejected)" if v.get("check_holds") else "FAILS"
+    if st in ("unexpectedly holds", "expected failure not measured"):
+        return st.upper()
+    return st
 
 
 def predicted_text(v: dict) -> str:
@@ -33,22 +32,30 @@ def predicted_text(v: dict) -> str:
     return f"{what}{op} {fmt(v['predicted'])}{tol_text}"
 
 
-def measured_text(measured, interval) -> str:
+def measured_text(measured, interval, kind: str = "") -> str:
+    """A mean with its 95% interval; for a bound, the worst ratio and the range of the per-trial
+    worst ratios (not a confidence interval)."""
     lo, hi = interval if interval else (None, None)
+    if kind == "bound":
+        rng = f" (trials {fmt(lo)}..{fmt(hi)})" if lo is not None and hi is not None and lo != hi else ""
+        return f"worst {fmt(measured)}{rng}"
     if lo is not None and hi is not None and lo != hi:
         return f"{fmt(measured)} [{fmt(lo)}, {fmt(hi)}]"
     return fmt(measured)
 
 
 def control_text(v: dict) -> str:
-    c = v["control"]
-    return f"{measured_text(c['measured'], c['interval'])} {'rejected' if c['rejected'] else 'NOT rejected'}"
+    parts = []
+    for c in v["control"]["checks"]:
+        parts.append(f"{measured_text(c['measured'], c['interval'], v['kind'])} "
+                     f"{'rejected' if c['rejected'] else 'NOT rejected'}")
+    return "; ".join(parts)
 
 
 def console_table(verdicts: list[dict]) -> str:
-    rows = [("claim", "predicted", "measured [95% CI]", "control", "verdict")]
+    rows = [("claim", "predicted", "measured [95% CI] / worst ratio", "controls", "verdict")]
     for v in verdicts:
-        rows.append((v["id"], predicted_text(v), measured_text(v["measured"], v["interval"]),
+        rows.append((v["id"], predicted_text(v), measured_text(v["measured"], v["interval"], v["kind"]),
                      control_text(v), status(v)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -57,17 +64,20 @@ def console_table(verdicts: list[dict]) -> str:
 
 
 def markdown_table(verdicts: list[dict]) -> str:
-    out = ["| claim | statement (source) | predicted | measured [95% CI] | negative control | verdict |",
-           "|---|---|---|---|---|---|"]
+    out = ["| claim | statement (source) | predicted | measured: mean [95% CI], or worst ratio for a bound "
+           "| negative controls | verdict |", "|---|---|---|---|---|---|"]
+    reasons = []
     for v in verdicts:
-        c = v["control"]
-        ctrl = (f"{c['description']}: {measured_text(c['measured'], c['interval'])} — "
-                f"{'rejected' if c['rejected'] else '**not rejected**'}")
+        ctrl = f"{v['control']['description']}: " + "; ".join(
+            f"{c['setting']} {measured_text(c['measured'], c['interval'], v['kind'])} — "
+            f"{'rejected' if c['rejected'] else '**not rejected**'}" for c in v["control"]["checks"])
         verdict = status(v)
-        if v.get("expected_failure") and not v["holds"]:
-            verdict += f": {v['expected_failure']}"
+        if v.get("expected_failure"):
+            reasons.append(f"- `{v['id']}` ({verdict}): {v['expected_failure']}")
         out.append(f"| `{v['id']}` | {v['statement']} ({v['source']}) | {predicted_text(v)} "
-                   f"| {measured_text(v['measured'], v['interval'])} | {ctrl} | {verdict} |")
+                   f"| {measured_text(v['measured'], v['interval'], v['kind'])} | {ctrl} | {verdict} |")
+    if reasons:
+        out += ["", "Expected failures (claims that did not reproduce, with the measured numbers):", ""] + reasons
     return "\n".join(out)
 
 
@@ -78,7 +88,7 @@ def report_markdown(sections: list[dict], *, title="theorycheck report", intro="
     if intro:
         lines += [intro, ""]
     held = sum(v["holds"] for s in sections for v in s["verdicts"])
-    expected = sum((not v["holds"]) and bool(v.get("expected_failure")) for s in sections for v in s["verdicts"])
+    expected = sum(v.get("status") == "expected failure" for s in sections for v in s["verdicts"])
     total = sum(len(s["verdicts"]) for s in sections)
     summary = f"{held} of {total} claims hold"
     summary += f"; {expected} fail as documented expected failures." if expected else "."
@@ -87,7 +97,7 @@ def report_markdown(sections: list[dict], *, title="theorycheck report", intro="
         prov = s.get("provenance", {})
         lines += [f"## {s['experiment']} — {s['title']}", "", f"*{s['paper']}*", ""]
         lines += [f"Mode `{prov.get('mode')}`, seed {prov.get('seed')}, {prov.get('trials')} trials, "
-                  f"backend `{prov.get('backend')}`, code `{prov.get('code_version')}`, "
+                  f"backend `{prov.get('backend')}`, dtype `{prov.get('dtype', 'float64')}`, code `{prov.get('code_version')}`, "
                   f"commit `{prov.get('git_commit')}`.", ""]
         if s.get("figure"):
             lines += [f"![{s['experiment']}]({s['figure']})", ""]
@@ -95,7 +105,8 @@ def report_markdown(sections: list[dict], *, title="theorycheck report", intro="
         lines.append("Fit details:")
         lines.append("")
         for v in s["verdicts"]:
-            lines.append(f"- `{v['id']}` ({v['quantity']}): {v['detail']}; control: {v['control']['detail']}")
+            controls = "; ".join(c["detail"] for c in v["control"]["checks"])
+            lines.append(f"- `{v['id']}` ({v['quantity']}): {v['detail']}; controls: {controls}")
         lines.append("")
         if prov.get("diverged"):
             lines += ["Diverged units (recorded, not plotted): " + ", ".join(

@@ -1,7 +1,9 @@
 """The tidy results table of one run: reading, writing and querying.
 
-One row per recorded point: experiment, unit, setting, config keys, trial, iteration,
-oracle_calls, metric, value.  Scalar (per-trial) metrics have an empty iteration.  The unit
+One row per recorded point: experiment, unit, setting, config keys, grid labels, trial,
+iteration, oracle_calls, metric, value.  Config keys (a unit's parameters) and grid labels (a grid
+run inside one unit, see :func:`experiments.base.series_key`) are typed columns; a metric name
+never carries a parameter.  Scalar (per-trial) metrics have an empty iteration.  The unit
 configurations themselves live in the provenance JSON next to the table, so traces can be rebuilt
 from stored files alone (figures are drawn from stored tables).
 """
@@ -9,13 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections import defaultdict
 
 import numpy as np
 
-from .base import Trace
+from .base import MissingUnit, Trace, series_key, split_key
 from .storage import atomic_write_text
 
 FIXED_COLUMNS = ("experiment", "unit", "setting", "trial", "iteration", "oracle_calls", "metric", "value")
@@ -38,7 +39,7 @@ class Results:
     def get(self, **match) -> Trace:
         found = self.select(**match)
         if len(found) != 1:
-            raise KeyError(f"{self.experiment}: {len(found)} units match {match}")
+            raise MissingUnit(f"{self.experiment}: {len(found)} units match {match}")
         return found[0][1]
 
     # ---- table ------------------------------------------------------------------------------
@@ -50,28 +51,45 @@ class Results:
                     keys.append(k)
         return keys
 
+    def label_keys(self) -> list[str]:
+        keys: list[str] = []
+        for tr in self.traces:
+            for key in list(tr.series) + list(tr.scalars):
+                for k in split_key(key)[1]:
+                    if k not in keys:
+                        keys.append(k)
+        return keys
+
     def to_csv(self) -> str:
-        keys = self.config_keys()
+        keys, labels = self.config_keys(), self.label_keys()
+        clash = set(keys) & set(labels)
+        if clash:
+            raise ValueError(f"{self.experiment}: {sorted(clash)} are both unit keys and grid labels")
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(FIXED_COLUMNS[:3] + tuple(keys) + FIXED_COLUMNS[3:])
+        w.writerow(FIXED_COLUMNS[:3] + tuple(keys) + tuple(labels) + FIXED_COLUMNS[3:])
         for ui, (unit, tr) in enumerate(self.items()):
-            head = [self.experiment, ui, unit.get("setting", "")] + [_cell(unit.get(k, "")) for k in keys]
+            head = [self.experiment, ui, unit.get("setting", "")] + [_cell(unit.get(k)) for k in keys]
             calls = tr.calls() if tr.series else None
             its = [int(i) for i in tr.iterations]
-            for metric, values in tr.series.items():
+            for key, values in tr.series.items():
+                metric, lab = split_key(key)
+                first = head + [_cell(lab.get(k)) for k in labels]
                 v = np.asarray(values, dtype=float)
                 for r in range(v.shape[0]):
                     row_v, row_c = v[r], calls[r]
-                    w.writerows(head + [r, its[j], _g(row_c[j]), metric, _g(row_v[j])]
+                    w.writerows(first + [r, its[j], _c(row_c[j]), metric, _g(row_v[j])]
                                 for j in range(len(its)) if math.isfinite(row_v[j]))
-            for metric, values in tr.scalars.items():
+            for key, values in tr.scalars.items():
+                metric, lab = split_key(key)
+                first = head + [_cell(lab.get(k)) for k in labels]
                 for r, x in enumerate(np.asarray(values, dtype=float).ravel()):
-                    w.writerow(head + [r, "", "", metric, _g(x)])
+                    w.writerow(first + [r, "", "", metric, _g(x)])
             if tr.diverged_at is not None:
+                blank = head + [""] * len(labels)
                 for r, t in enumerate(tr.diverged_at):
                     if t >= 0:
-                        w.writerow(head + [r, int(t), "", "diverged_at", int(t)])
+                        w.writerow(blank + [r, int(t), "", "diverged_at", _g(t)])
         return buf.getvalue()
 
     def write(self, path) -> None:
@@ -85,12 +103,15 @@ class Results:
         scalars = defaultdict(lambda: defaultdict(dict))
         diverged = defaultdict(dict)
         experiment = ""
+        unit_keys = {k for u in units for k in u}
         with open(path, newline="") as fh:
-            for row in csv.DictReader(fh):
+            reader = csv.DictReader(fh)
+            label_cols = [c for c in reader.fieldnames or [] if c not in FIXED_COLUMNS and c not in unit_keys]
+            for row in reader:
                 experiment = row["experiment"]
                 u = int(row["unit"])
                 r = int(row["trial"])
-                metric = row["metric"]
+                metric = series_key(row["metric"], **{c: _parse(row[c]) for c in label_cols if row[c] != ""})
                 if metric == "diverged_at":
                     diverged[u][r] = int(float(row["value"]))
                 elif row["iteration"] == "":
@@ -132,7 +153,27 @@ def _eq(a, b):
 
 
 def _cell(v):
-    return json.dumps(v) if isinstance(v, (list, tuple, dict)) else v
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple, dict)):
+        raise TypeError(f"a table cell must be a scalar, not {v!r}")
+    return v
+
+
+def _parse(text: str):
+    """A label cell back to its type: int, float, else the string."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _c(x):
+    """Oracle calls: integers stay integers in the table."""
+    x = float(x)
+    return int(x) if x.is_integer() else repr(x)
 
 
 def _g(x):

@@ -16,7 +16,7 @@ from theory.claims import Check, Verdict
 
 from . import registry
 from .backend import backend_module, to_numpy
-from .base import Trace
+from .base import DTYPES, MissingUnit, RunEnv, Trace
 from .cache import UnitCache, cache_key, code_version
 from .params import ParamError
 from .results import Results
@@ -30,6 +30,8 @@ class RunOptions:
     seed: int = 0
     trials: int | None = None
     backend: str = "numpy"
+    dtype: str = "float64"
+    threads: int = 1
     jobs: int = 1
     parallel: str = "loky"
     scheduler: str | None = None
@@ -45,26 +47,36 @@ class RunOptions:
             raise ParamError(f"unknown --parallel {self.parallel!r}: valid choices are {', '.join(PARALLEL)}")
         if self.parallel == "dask" and not self.scheduler:
             raise ParamError("--parallel dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+        if self.threads < 1:
+            raise ParamError(f"--threads {self.threads} is out of range: at least 1 BLAS thread per unit")
+        if self.dtype not in DTYPES:
+            raise ParamError(f"unknown --dtype {self.dtype!r}: valid dtypes are {', '.join(DTYPES)}")
         if self.seed < 0:
             raise ParamError(f"--seed {self.seed} is out of range: seeds are non-negative integers")
         backend_module(self.backend)
 
 
-def compute_unit(module: str, unit: dict, p: dict, seed: int, trials: int, backend: str) -> Trace:
+def compute_unit(module: str, unit: dict, p: dict, seed: int, trials: int, backend: str,
+                 dtype: str = "float64", threads: int = 1) -> Trace:
     """Run one unit for ``trials`` trials in lockstep; the trace comes back as NumPy arrays with
     divergence marked.  A top-level function taking the experiment's module path, so joblib and
-    dask workers can import it themselves."""
+    dask workers can import it themselves.
+
+    BLAS/OpenMP run with ``threads`` threads (1 by default, whatever --jobs is): a table then
+    depends only on (experiment, parameters, seed, trials, dtype, backend, threads, code), and
+    on a shared 2-core machine one thread per unit is also the fastest (parallelism is --jobs)."""
     import importlib
 
+    from threadpoolctl import threadpool_limits
+
     exp = importlib.import_module(module).EXPERIMENT
-    name = exp.name
-    xp = backend_module(backend)
-    rngs = trial_rngs(seed, name, unit, trials)
-    try:
-        trace = exp.run_unit(unit, p, rngs, xp)
-    except Exception as exc:
-        raise RuntimeError(f"{name}: unit {unit} failed: {exc}") from exc
-    return mark_divergence(_as_numpy(trace))
+    env = RunEnv(backend_module(backend), trial_rngs(seed, exp.name, unit, trials), dtype)
+    with threadpool_limits(limits=threads):
+        try:
+            trace = exp.run_unit(unit, p, env)
+        except Exception as exc:
+            raise RuntimeError(f"{exp.name}: unit {unit} failed: {exc}") from exc
+        return mark_divergence(_as_numpy(trace))
 
 
 def _as_numpy(trace: Trace) -> Trace:
@@ -101,7 +113,7 @@ def run_experiment(exp, p: dict, opts: RunOptions, *, mode: str = "quick") -> Re
     trials = opts.trials or exp.trials[mode]
     units = exp.sweep(p)
     cache = UnitCache(opts.cache_dir)
-    keys = [cache_key(exp.name, u, p, opts.seed, trials, opts.backend) for u in units]
+    keys = [cache_key(exp.name, u, p, opts.seed, trials, opts.backend, opts.dtype, opts.threads) for u in units]
     traces: list[Trace | None] = [cache.load(exp.name, k) for k in keys]
     todo = [i for i, t in enumerate(traces) if t is None]
     if todo:
@@ -122,7 +134,7 @@ def run_experiment(exp, p: dict, opts: RunOptions, *, mode: str = "quick") -> Re
 
 def _execute(name, units, p, opts: RunOptions, trials):
     module = registry.MODULES[name]
-    args = [(module, u, p, opts.seed, trials, opts.backend) for u in units]
+    args = [(module, u, p, opts.seed, trials, opts.backend, opts.dtype, opts.threads) for u in units]
     if opts.parallel == "loky" and opts.jobs == 1:
         for a in args:
             yield compute_unit(*a)
@@ -140,26 +152,28 @@ def _execute(name, units, p, opts: RunOptions, trials):
 
 
 def verify(exp, results: Results, p: dict) -> list[Verdict]:
-    """Judge every claim of ``exp`` on ``results``.  Evidence that cannot be gathered (a diverged
-    setting, a missing unit) makes that claim fail with the reason, rather than crash the run."""
+    """Judge every claim of ``exp`` on ``results``.  Evidence that names a unit the results do
+    not hold (:class:`MissingUnit`) makes that claim fail with the reason; any other exception
+    in evidence code is a bug and propagates (the run crashes with its traceback)."""
     import warnings
 
     verdicts = []
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # unreached targets
-        for claim in exp.claims(p):
-            verdicts.append(_judge_one(exp, claim, results, p))
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        for claim, gather in exp.checks(p):
+            verdicts.append(_judge_one(claim, gather, results, p))
     return verdicts
 
 
-def _judge_one(exp, claim, results, p) -> Verdict:
+def _judge_one(claim, gather, results, p) -> Verdict:
     try:
-        ev, control = exp.evidence(claim, results, p)
-        return judge(claim, ev, control)
-    except (KeyError, ValueError, IndexError, FloatingPointError) as exc:
+        evidence = gather(results, p)
+    except MissingUnit as exc:
         nan = float("nan")
         failed = Check(False, nan, (nan, nan), "", None, f"no evidence: {exc}")
-        return Verdict(claim, failed, Check(True, nan, (nan, nan), "", None, "not run"))
+        return Verdict(claim, failed, (Check(True, nan, (nan, nan), "", None, "not run"),))
+    return judge(claim, *evidence)
 
 
 def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> dict:
@@ -174,6 +188,10 @@ def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> d
         "seed": opts.seed,
         "trials": trials,
         "backend": opts.backend,
+        "dtype": opts.dtype,
+        "threads": opts.threads,
+        "blas": _blas_info(),
+        "metrics": exp.metrics,
         "parallel": opts.parallel if opts.jobs != 1 or opts.parallel == "dask" else "none",
         "code_version": code_version(exp.name),
         "git_commit": _git_commit(),
@@ -187,6 +205,14 @@ def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> d
                       "first_at": int(t.diverged_at[t.diverged_at >= 0].min())}
                      for i, (u, t) in enumerate(results.items()) if (t.diverged_at >= 0).any()],
     }
+
+
+def _blas_info() -> list[dict]:
+    """The BLAS/OpenMP libraries loaded and their default thread counts."""
+    from threadpoolctl import threadpool_info
+
+    return [{k: i.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+            for i in threadpool_info()]
 
 
 def _versions() -> dict:

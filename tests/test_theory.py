@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import (Bounded, Claim, Curves, Paired, Values, bootstrap_mean_interval, check, fit_rates,
-                    judge, loglog_slope, semilog_slope, tail_window)
+from theory import (Bounded, Claim, Curves, Paired, Values, check, fieller_ratio_interval, fit_rates,
+                    judge, loglog_slope, semilog_slope, t_mean_interval, tail_window)
 
 
 def claim(kind="rate", predicted=-2, relation="eq", tolerance=0.1, **kw):
@@ -85,24 +85,69 @@ def test_floor_is_excluded_by_tail_window():
     assert np.allclose(fit["slopes"], -0.05)
 
 
-def test_nan_points_are_ignored_per_trial():
+def test_a_trial_non_finite_inside_the_window_fails_the_claim():
+    """A diverged trial is never dropped silently: the fit flags it and the check fails."""
     t, y = power_law(-1.0, noise=0.0)
     y[0, 1500:] = np.nan
     fit = fit_rates(t, y, "loglog", (100, 2000))
-    assert np.allclose(fit["slopes"], -1.0)
+    assert np.allclose(fit["slopes"], -1.0) and not fit["finite"][0] and fit["finite"][1:].all()
+    assert not check(claim(predicted=-1.0), Curves(t, y, "loglog", (100, 2000))).holds
+    assert check(claim(predicted=-1.0), Curves(t, y, "loglog", (100, 1400))).holds
 
 
-def test_bootstrap_interval_covers_truth_at_about_nominal_rate():
-    """Over many synthetic experiments the 95% interval of the mean exponent covers the truth
-    in roughly 95% of them (percentile bootstrap with 20 trials: a little under nominal)."""
+def test_fewer_than_five_points_is_no_fit():
+    t, y = power_law(-1.0, noise=0.01)
+    few = check(claim(predicted=-1.0), Curves(t[:4], y[:, :4], "loglog"))
+    assert not few.holds and "not enough trials" in few.detail
+
+
+def test_r2_is_required_per_trial():
+    """One trial that is not a power law fails the claim even when the mean curve looks fine."""
+    t, y = power_law(-1.0, trials=8, noise=0.01)
+    y[3] = 3.0 * t**-1.0 * (1 + 0.9 * np.sin(t / 30.0))
+    c = claim(predicted=-1.0, r2_min=0.95, tolerance=0.5)
+    v = check(c, Curves(t, y, "loglog", (100, 2000), compare_models=False))
+    assert not v.holds and v.r2 < 0.95
+
+
+def test_eq_is_an_equivalence_test():
+    """A vaguer measurement must not pass more easily: the whole interval must be in the band."""
+    c = claim(kind="phenomenon", predicted=1.0, relation="eq", tolerance=0.1)
+    precise = np.full(8, 1.05) + 0.001 * np.arange(8)
+    vague = 1.05 + 0.3 * np.array([-1, 1, -1, 1, -1, 1, -1, 1.0])
+    assert check(c, Values(precise)).holds
+    assert not check(c, Values(vague)).holds
+
+
+def test_fewer_than_three_trials_give_no_interval():
+    c = claim(kind="phenomenon", predicted=0.5, relation="ge", tolerance=0)
+    v = check(c, Values(np.array([0.9, 0.95])))
+    assert not v.holds and "not enough trials" in v.detail
+
+
+@pytest.mark.parametrize("trials", [4, 8])
+def test_student_t_interval_covers_at_nominal_rate(trials):
+    """95% +- 2% coverage over 4000 synthetic experiments (a percentile bootstrap of the mean
+    covers 78% at 4 trials and 88% at 8)."""
     rng = np.random.default_rng(1)
-    covered = 0
-    reps = 300
+    reps = 4000
+    values = -1.0 + 0.1 * rng.standard_normal((reps, trials))
+    covered = sum(lo <= -1.0 <= hi for lo, hi in (t_mean_interval(v)[1] for v in values))
+    assert 0.93 <= covered / reps <= 0.97
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_fieller_ratio_interval_covers_at_nominal_rate(paired):
+    """The interval of mean(b)/mean(a) used by order claims: 95% +- 2% at 8 trials."""
+    rng = np.random.default_rng(2)
+    reps, covered = 4000, 0
     for _ in range(reps):
-        slopes = -1.0 + 0.1 * rng.standard_normal(20)
-        _, (lo, hi) = bootstrap_mean_interval(slopes, samples=1000, seed=int(rng.integers(1 << 30)))
-        covered += lo <= -1.0 <= hi
-    assert 0.88 <= covered / reps <= 0.99
+        a = 10 + 2.0 * rng.standard_normal(8)
+        noise = 0.5 * (a - 10) if paired else 0.0
+        b = 30 + noise + 3.0 * rng.standard_normal(8)
+        lo, hi = fieller_ratio_interval(a, b)[1]
+        covered += lo <= 3.0 <= hi
+    assert 0.93 <= covered / reps <= 0.97
 
 
 # ---- the other kinds ------------------------------------------------------------------------
@@ -128,6 +173,7 @@ def test_order_and_phenomenon():
     p = claim(kind="phenomenon", predicted=0.95, relation="ge", tolerance=0)
     assert check(p, Values(np.full(8, 0.99))).holds
     assert not check(p, Values(np.array([0.99, 0.6, 0.99, 0.99]))).holds
+    assert not check(p, Values(np.array([0.99, np.nan, 0.99, 0.99]))).holds   # censored trial
 
 
 def test_verdict_fails_when_control_is_not_rejected():
@@ -138,6 +184,10 @@ def test_verdict_fails_when_control_is_not_rejected():
     _, y2 = power_law(-2.0)
     v2 = judge(c, Curves(t, y, "loglog", (500, 2000)), Curves(t, y2, "loglog", (500, 2000)))
     assert v2.holds and v2.to_json()["control"]["rejected"]
+    # with several controls, every one must be rejected
+    v3 = judge(c, Curves(t, y, "loglog", (500, 2000)), Curves(t, y2, "loglog", (500, 2000)),
+               Curves(t, y, "loglog", (500, 2000)))
+    assert v3.check.holds and not v3.holds and len(v3.to_json()["control"]["checks"]) == 2
 
 
 def test_claim_validation():

@@ -15,7 +15,7 @@ KINDS = ("rate", "bound", "order", "phenomenon")
 RELATIONS = ("eq", "ge", "le")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Claim:
     """One checkable statement of a paper.
 
@@ -23,12 +23,15 @@ class Claim:
     number that is checked is derived, never typed by hand.  ``relation`` says how the measured
     interval must sit against the predicted value p (with ``tolerance`` tol):
 
-    - ``eq``: the interval meets [p - tol, p + tol];
+    - ``eq``: the whole interval lies inside [p - tol, p + tol] (an equivalence test: a vaguer
+      measurement must not pass more easily);
     - ``ge``: the whole interval is >= p - tol;
     - ``le``: the whole interval is <= p + tol.
 
-    ``control`` describes the negative control: a setting or broken variant for which the same
-    check must fail.  ``expected_failure`` (a reason) marks a claim that does not reproduce.
+    ``control`` describes the negative control(s): settings or broken variants for which the same
+    check must fail.  ``expected_failure`` (a reason) marks a claim that does not reproduce: it is
+    strict, the claim must be measured and must fail, and "unexpectedly holds" fails the run.
+    ``min_trials``: fewer finite trials than this and the claim reports "not enough trials".
     """
 
     id: str
@@ -43,6 +46,7 @@ class Claim:
     symbols: Mapping[str, float] = field(default_factory=dict)
     r2_min: float = 0.9
     expected_failure: str | None = None
+    min_trials: int = 3
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -95,35 +99,56 @@ class Check:
     setting: str = ""
     r2: float | None = None
     detail: str = ""
+    trials: int | None = None
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A claim checked on its evidence and on its negative control.
+    """A claim checked on its evidence and on every negative control.
 
-    The claim holds only if its own check holds *and* the control's check fails (is rejected);
+    The claim holds only if its own check holds *and* every control's check fails (is rejected);
     a control that also "holds" means the check does not discriminate.
     """
 
     claim: Claim
     check: Check
-    control: Check
+    controls: tuple[Check, ...]
+
+    @property
+    def control(self) -> Check:
+        return self.controls[0]
+
+    @staticmethod
+    def rejected(control: Check) -> bool:
+        """The control was measured and failed the check.  A control that could not be measured
+        (NaN) rejects nothing: it would make any check look discriminating."""
+        m = control.measured
+        return (not control.holds) and m is not None and m == m
 
     @property
     def control_rejected(self) -> bool:
-        """The control was measured and failed the check.  A control that could not be measured
-        (NaN) rejects nothing: it would make any check look discriminating."""
-        m = self.control.measured
-        return (not self.control.holds) and m is not None and m == m
+        return bool(self.controls) and all(self.rejected(c) for c in self.controls)
 
     @property
     def holds(self) -> bool:
         return self.check.holds and self.control_rejected
 
     @property
+    def status(self) -> str:
+        """holds | fails | expected failure | unexpectedly holds | expected failure not measured"""
+        if self.claim.expected_failure is None:
+            return "holds" if self.holds else "fails"
+        if self.holds:
+            return "unexpectedly holds"
+        m = self.check.measured
+        if m is None or m != m or abs(m) == float("inf"):
+            return "expected failure not measured"
+        return "expected failure"
+
+    @property
     def passed(self) -> bool:
-        """True when the claim holds, or fails as a documented expected failure."""
-        return self.holds or self.claim.expected_failure is not None
+        """The claim holds, or fails as a measured, documented expected failure."""
+        return self.status in ("holds", "expected failure")
 
     def to_json(self) -> dict:
         c = self.claim
@@ -141,17 +166,20 @@ class Verdict:
             "measured": _num(self.check.measured),
             "interval": [_num(self.check.interval[0]), _num(self.check.interval[1])],
             "r2": _num(self.check.r2),
+            "trials": self.check.trials,
             "setting": self.check.setting,
             "detail": self.check.detail,
             "holds": bool(self.holds),
+            "passed": bool(self.passed),
+            "status": self.status,
             "check_holds": bool(self.check.holds),
             "control": {
-                "setting": self.control.setting or c.control,
                 "description": c.control,
-                "measured": _num(self.control.measured),
-                "interval": [_num(self.control.interval[0]), _num(self.control.interval[1])],
-                "detail": self.control.detail,
                 "rejected": bool(self.control_rejected),
+                "checks": [{"setting": k.setting, "measured": _num(k.measured),
+                            "interval": [_num(k.interval[0]), _num(k.interval[1])],
+                            "detail": k.detail, "rejected": bool(self.rejected(k))}
+                           for k in self.controls],
             },
             "expected_failure": c.expected_failure,
         }
