@@ -4,8 +4,9 @@ Every problem of the halpern-vr experiment is affine: F_i(u) = M_i u + c_i, stor
 as M (R, n, D, D) and c (R, n, D), plus the resolvent of the constraint part G (identity, a box
 projection, or a projection onto a product of two simplices).  The oracle counts component
 evaluations per trial: a full evaluation F(u) costs n, a mini-batch mean over S costs |S|, and a
-difference F_S(u) - F_S(v) costs 2|S|.  Indices and coin flips come from the host; the counts live
-on the host too (plain Python ints), since they are bookkeeping, not numerics.
+difference F_S(u) - F_S(v) costs 2|S|.  Indices and coin flips come from the host; the counts are
+kept twice: as host ints (``calls``: control flow such as a call budget never asks the device) and
+as a device array (``spent``: recorded next to the iterates without a host copy).
 """
 from __future__ import annotations
 
@@ -53,12 +54,11 @@ def project(u, constraint: str, *, lo=None, hi=None, split: int = 0):
 class FiniteSumOperator:
     """F = (1/n) sum_i (M_i u + c_i) for R trials, with a resolvent and per-trial call counts.
 
-    ``lipschitz`` is the average Lipschitz constant L (E_i ||F_i(u) - F_i(v)||^2 <= L^2 ||u-v||^2),
-    ``lipschitz_full`` the Lipschitz constant of F itself; both are per-trial host floats.
+    Every instance is scaled to average Lipschitz constant 1 by its generator
+    (problems.monotone_instances), so no constant is stored here.
     """
 
-    def __init__(self, M, c, *, constraint="none", lo=None, hi=None, split=0,
-                 lipschitz=1.0, lipschitz_full=1.0):
+    def __init__(self, M, c, *, constraint="none", lo=None, hi=None, split=0):
         xp = array_namespace(M, c)
         self.xp = xp
         self.R, self.n, self.D = int(M.shape[0]), int(M.shape[1]), int(M.shape[-1])
@@ -66,17 +66,30 @@ class FiniteSumOperator:
         self.c_flat = xp.reshape(c, (self.R * self.n, self.D))
         self.Mbar = xp.mean(M, axis=1)
         self.cbar = xp.mean(c, axis=1)
+        if constraint not in CONSTRAINTS:
+            raise ValueError(f"unknown constraint {constraint!r}: valid are {', '.join(CONSTRAINTS)}")
         self.constraint, self.lo, self.hi, self.split = constraint, lo, hi, split
-        self.lipschitz = lipschitz
-        self.lipschitz_full = lipschitz_full
         self.calls = [0] * self.R
+        self.spent = xp.zeros((self.R,), dtype=xp.int64)
+
+    @property
+    def game_matrix(self):
+        """The mean payoff matrix A (R, m, m') of a bilinear game F(x, y) = (A y, -A^T x) on two
+        simplices: the upper-right block of the mean M (for the duality gap)."""
+        if self.constraint != "simplices":
+            raise ValueError("game_matrix is defined for a game on simplices only")
+        return self.Mbar[:, :self.split, self.split:]
 
     # ---- counting oracles ---------------------------------------------------------------
     def count(self, per_trial) -> None:
         """Add per-trial component calls (an int, or one int per trial)."""
         if isinstance(per_trial, int):
-            per_trial = [per_trial] * self.R
-        self.calls = [a + int(b) for a, b in zip(self.calls, per_trial)]
+            self.calls = [a + per_trial for a in self.calls]
+            self.spent = self.spent + per_trial
+            return
+        per_trial = [int(b) for b in per_trial]
+        self.calls = [a + b for a, b in zip(self.calls, per_trial)]
+        self.spent = self.spent + self.xp.asarray(per_trial, dtype=self.xp.int64)
 
     def full(self, u, *, charge=True):
         """F(u) for every trial; costs n component calls per trial when charged."""
