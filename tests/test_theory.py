@@ -207,3 +207,12 @@ def test_unmeasurable_control_rejects_nothing():
     v = judge(c, Curves(t, y, "loglog", (500, 2000)), Curves(t, np.full_like(y, np.nan), "loglog"))
     assert v.check.holds and not v.control.holds
     assert not v.control_rejected and not v.holds
+
+
+def test_an_abscissa_outside_the_window_cannot_poison_the_fit():
+    """log x = -inf at x = 0 lies outside the window and must not turn the slope into NaN."""
+    t, y = power_law(-1.0, noise=0.0)
+    t = np.concatenate([[0.0], t])
+    y = np.concatenate([np.ones((y.shape[0], 1)), y], axis=1)
+    fit = fit_rates(t, y, "loglog", (10, 2000))
+    assert np.allclose(fit["slopes"], -1.0)

@@ -31,6 +31,7 @@ def weighted_line(u, v, mask):
     """
     w = mask.astype(float)
     n = w.sum(axis=1)
+    u = np.where(mask, u, 0.0)      # a non-finite abscissa outside the mask must not poison sums
     v0 = np.where(mask, v, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         ubar = (w * u).sum(axis=1) / n
