@@ -4,19 +4,21 @@ Problem: recover a rank-r M* from y = A(M*), A(Z)_i = <A_i, Z>, i = 1..m (proble
 - Symmetric parameterization Z = X X^T, loss f(X) = ||A(X X^T) - y||^2 / (4m),
   gradient sym(A*(r)) X / m with r = A(X X^T) - y (Section 3 of the paper).
 - Asymmetric parameterization Z = F G^T, loss f(F, G) = ||A(F G^T) - y||^2 / (2m),
-  gradients A*(r) G / m and A*(r)^T F / m (Section 4).
+  gradients A*(r) G / m and A*(r)^T F / m (Section 4); both factors step from the same iterate
+  (a simultaneous, "Jacobi" update).
 With E[A*A / m] = identity these are the population gradients (Z - M*) X etc.
 
 Every iterate carries the trials as its leading axis, optionally followed by a group axis G of
 runs that share their trial's instance (iterates (R, G, n, k); e.g. several initialization
 scales): A is then applied to all G iterates in one matmul.  One gradient evaluation (one
 application of A and one of its adjoint, each a single batched matmul) is one oracle call per
-run and is counted.
+run and is counted.  Both methods record through :class:`algorithms.recording.Recorder`.
 """
 from __future__ import annotations
 
 from array_api_compat import array_namespace
 
+from algorithms.recording import Recorder, Recording
 from problems.matrix_sensing import squared_error
 from problems.sensing import adjoint_many, measure_many
 
@@ -64,51 +66,46 @@ def rebalance(F, G, beta: float):
     return beta * xp.matmul(F, inv_sqrt), xp.matmul(G, sqrt) / beta
 
 
-def symmetric_gd(A, y, X0, *, step: float, iterations: int, record, target):
-    """Gradient descent on X (symmetric parameterization X X^T) from X0 = small random init.
+def symmetric_gd(A, y, X0, *, step: float, iterations: int, record, target) -> Recording:
+    """Gradient descent X <- X - step * grad f(X) on the symmetric parameterization X X^T.
 
-    Records the squared error ||X_t X_t^T - target||_F^2 at the iterations in ``record``
-    (``target`` broadcasts against X X^T, e.g. (R, 1, n, n) for X of shape (R, G, n, k)).
-    Returns dict: X (final), iterations (list), error (R, T) or (R, G, T), calls (list: gradient
-    evaluations per run up to each recorded iteration).
+    Records ``sq_error`` = ||X_t X_t^T - target||_F^2, shape (R, [G,] T), at the iterations in
+    ``record`` (``target`` broadcasts against X X^T, e.g. (R, 1, n, n) for X of shape
+    (R, G, n, k)); calls = gradient evaluations per run (one per step); state: the final X.
     """
     xp = array_namespace(A, y, X0)
-    marks = _record_set(record, iterations)
-    X, errors = X0, []
+    rec = Recorder(record, iterations)
+    X = X0
     for t in range(iterations + 1):
-        if t in marks:
-            errors.append(squared_error(xp.matmul(X, X.mT), target))
+        if rec.due(t):
+            rec.record(t, t, sq_error=squared_error(xp.matmul(X, X.mT), target))
         if t < iterations:
             X = X - step * symmetric_gradient(A, y, X)
-    its = sorted(marks)
-    return {"X": X, "iterations": its, "error": xp.stack(errors, axis=-1), "calls": its}
+    return rec.result(X=X)
 
 
 def asymmetric_gd(A, y, F0, G0, *, step: float, iterations: int, record, target,
-                  rebalance_at: int | None = None, beta: float = 0.5):
-    """Gradient descent on (F, G) (asymmetric parameterization F G^T).
+                  rebalance_at: int | None = None, beta: float = 0.5) -> Recording:
+    """Gradient descent on (F, G) (asymmetric parameterization F G^T), both factors stepping from
+    the same iterate.
 
     With ``rebalance_at`` = t0, the one-step modification (:func:`rebalance`) replaces the
     iterate once, before the gradient step of iteration t0; it evaluates no gradient, so it costs
-    no oracle call.  Returns dict: F, G (final), iterations, error (R, [G,] T), calls.
+    no oracle call.  Records ``sq_error`` (R, [G,] T); state: the final F and G, and
+    ``gradient_gram`` = sum over steps of (grad_F^T grad_F - grad_G^T grad_G), (R, [G,] k, k): with
+    simultaneous steps the imbalance F^T F - G^T G changes by exactly step^2 times that sum.
     """
     xp = array_namespace(A, y, F0, G0)
-    marks = _record_set(record, iterations)
-    F, G, errors = F0, G0, []
+    rec = Recorder(record, iterations)
+    F, G = F0, G0
+    gram = xp.zeros_like(xp.matmul(F0.mT, F0))
     for t in range(iterations + 1):
         if t == rebalance_at:
             F, G = rebalance(F, G, beta)
-        if t in marks:
-            errors.append(squared_error(xp.matmul(F, G.mT), target))
+        if rec.due(t):
+            rec.record(t, t, sq_error=squared_error(xp.matmul(F, G.mT), target))
         if t < iterations:
             gF, gG = asymmetric_gradient(A, y, F, G)
+            gram = gram + xp.matmul(gF.mT, gF) - xp.matmul(gG.mT, gG)
             F, G = F - step * gF, G - step * gG
-    its = sorted(marks)
-    return {"F": F, "G": G, "iterations": its, "error": xp.stack(errors, axis=-1), "calls": its}
-
-
-def _record_set(record, iterations: int) -> set[int]:
-    marks = {int(t) for t in record if 0 <= int(t) <= iterations}
-    if not marks:
-        raise ValueError(f"no recorded iteration in 0..{iterations}")
-    return marks
+    return rec.result(F=F, G=G, gradient_gram=gram)

@@ -52,7 +52,7 @@ def main():
         A1, y1, X1 = instance(1, shared)
         AR, yR, XR = instance(32, shared)
         t1 = best_time(lambda: gd_iteration(A1, y1, X1), repeat=10, number=3)
-        tR = best_time(lambda: gd_iteration(AR, yR, XR), repeat=5, number=2)
+        tR = best_time(lambda AR=AR, yR=yR, XR=XR: gd_iteration(AR, yR, XR), repeat=5, number=2)
         label = "shared operator" if shared else "one operator per trial"
         report(f"lockstep R=32 vs R=1 ({label})", tR, t1, 4.0, "R=1")
         del AR, yR, XR

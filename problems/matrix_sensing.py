@@ -58,6 +58,50 @@ def relative_error(Z, M):
     return xp.sqrt(squared_error(Z, M) / xp.sum(M * M, axis=(-2, -1)))
 
 
+# ---- local curvature at a solution (generic) ------------------------------------------------
+def symmetric_curvature(A, X):
+    """Eigenvalues (ascending) of the Hessian of ||A(X X^T) - y||^2 / (4m) at a zero-residual X.
+
+    At zero residual the Hessian is the Gauss-Newton matrix J^T J / (2m), J_i = vec((A_i + A_i^T) X).
+    A: (R, m, n*n); X: (R, [G,] n, k) -> (R, [G,] n k).  The first k(k-1)/2 eigenvalues are 0
+    (the rotations X Q leave X X^T unchanged).
+    """
+    xp = array_namespace(A, X)
+    n, k = X.shape[-2], X.shape[-1]
+    R, m = A.shape[0], A.shape[1]
+    lead = X.shape[1:-2]
+    As = xp.reshape(A, (R,) + (1,) * len(lead) + (m, n, n))
+    J = xp.matmul(As + xp.matrix_transpose(As), xp.expand_dims(X, axis=-3))      # (R, [G,] m, n, k)
+    J = xp.reshape(J, (R,) + lead + (m, n * k))
+    return xp.linalg.eigvalsh(xp.matmul(xp.matrix_transpose(J), J) / (2 * m))
+
+
+def asymmetric_curvature(A, F, G):
+    """Eigenvalues (ascending) of the Hessian of ||A(F G^T) - y||^2 / (2m) at a zero-residual (F, G).
+
+    The Gauss-Newton matrix J^T J / m with J_i = [vec(A_i G), vec(A_i^T F)]; A: (R, m, n1*n2),
+    F: (R, [G,] n1, k), G: (R, [G,] n2, k).  The first k^2 eigenvalues are 0 (F Q, G Q^{-T}).
+    """
+    xp = array_namespace(A, F, G)
+    n1, n2, k = F.shape[-2], G.shape[-2], F.shape[-1]
+    R, m = A.shape[0], A.shape[1]
+    lead = F.shape[1:-2]
+    As = xp.reshape(A, (R,) + (1,) * len(lead) + (m, n1, n2))
+    JF = xp.matmul(As, xp.expand_dims(G, axis=-3))                                 # (R, [G,] m, n1, k)
+    JG = xp.matmul(xp.matrix_transpose(As), xp.expand_dims(F, axis=-3))            # (R, [G,] m, n2, k)
+    J = xp.concat([xp.reshape(JF, (R,) + lead + (m, n1 * k)),
+                   xp.reshape(JG, (R,) + lead + (m, n2 * k))], axis=-1)
+    return xp.linalg.eigvalsh(xp.matmul(xp.matrix_transpose(J), J) / m)
+
+
+def balanced_factors(M, r: int):
+    """(F*, G*) = (U_r S_r^{1/2}, V_r S_r^{1/2}) from the SVD of M* (host side): the balanced
+    rank-r solution; for a PSD M*, F* = G* is the symmetric solution X*."""
+    U, s, Vt = np.linalg.svd(np.asarray(M, dtype=float))
+    root = np.sqrt(s[..., None, :r])
+    return U[..., :, :r] * root, np.swapaxes(Vt, -1, -2)[..., :, :r] * root
+
+
 # ---- cvxpy ground truth (NumPy side, per trial) ---------------------------------------------
 def nuclear_norm_recovery(A: np.ndarray, y: np.ndarray, n1: int, n2: int, *, psd: bool):
     """argmin ||X||_* subject to A(X) = y, for one trial (A: (m, n1*n2), y: (m,)).
