@@ -7,15 +7,17 @@
 - :func:`l2_gradient_descent`: the smooth baseline, gradient descent on
   (1/2m) ||y - A(U U^T)||_2^2 from the same start, constant step.
 
-Both record the error ||U U^T - X*||_F at the iterations in ``record`` and count oracle calls: one
-call = one evaluation of the sensing operator A together with its adjoint (the cost of one
-(sub)gradient of the measurement loss).
+Both follow algorithms/recording.py: they record the error ||U U^T - X*||_F at the iterations in
+``record`` and count oracle calls: one call = one evaluation of the sensing operator A together
+with its adjoint (the cost of one (sub)gradient of the measurement loss).
 """
 from __future__ import annotations
 
 from array_api_compat import array_namespace
 
 from problems.sensing import adjoint, measure
+
+from .recording import Recorder, Recording
 
 
 def _errors(U, X_star):
@@ -45,32 +47,29 @@ def l2_gradient(A, y, U):
     return xp.matmul(G + G.mT, U)
 
 
-def subgradient_method(A, y, U0, X_star, *, eta0: float, rho: float, iterations: int, record):
+def subgradient_method(A, y, U0, X_star, *, eta0: float, rho: float, iterations: int, record) -> Recording:
     """SubGM: U_{t+1} = U_t - eta0 rho^t g_t with g_t a sub-gradient of the ℓ1 loss.
 
-    ``record``: increasing iteration indices (0 = the start) at which the error is stored.
-    Returns (errors (R, len(record)), oracle_calls (len(record),), U_final).
+    ``record``: iteration indices (0 = the start) at which ``error`` = ||U U^T - X*||_F (R,) is
+    stored.  Returns a :class:`Recording` (calls: one operator + adjoint evaluation per step;
+    ``state["U"]``: the last iterate).
     """
     return _run(l1_subgradient, A, y, U0, X_star, eta0, rho, iterations, record)
 
 
-def l2_gradient_descent(A, y, U0, X_star, *, eta: float, iterations: int, record):
+def l2_gradient_descent(A, y, U0, X_star, *, eta: float, iterations: int, record) -> Recording:
     """Gradient descent on the ℓ2 loss with a constant step (the non-robust baseline)."""
     return _run(l2_gradient, A, y, U0, X_star, eta, 1.0, iterations, record)
 
 
-def _run(direction, A, y, U0, X_star, eta0, rho, iterations, record):
-    xp = array_namespace(A, y, U0, X_star)
-    wanted = sorted(set(int(t) for t in record if 0 <= t <= iterations))
-    errors, calls = [], []
-    U, step, next_k = U0, float(eta0), 0
+def _run(direction, A, y, U0, X_star, eta0, rho, iterations, record) -> Recording:
+    rec = Recorder(record, iterations)
+    U, step = U0, float(eta0)
     for t in range(iterations + 1):
-        if next_k < len(wanted) and wanted[next_k] == t:
-            errors.append(_errors(U, X_star))
-            calls.append(t)   # one operator + adjoint evaluation per step taken
-            next_k += 1
+        if rec.due(t):
+            rec.record(t, t, error=_errors(U, X_star))   # t steps taken = t oracle calls
         if t == iterations:
             break
         U = U - step * direction(A, y, U)
         step *= rho
-    return xp.stack(errors, axis=-1), calls, U
+    return rec.result(U=U)

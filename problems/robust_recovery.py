@@ -13,11 +13,10 @@ generic; the convex ℓ1 estimators (cvxpy) run per trial on NumPy arrays.
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from array_api_compat import array_namespace
 
+from .cvx import solve
 from .sensing import gaussian_sensing, low_rank_psd, measure
 
 NOISE_MODELS = ("none", "outlier", "gaussian")
@@ -93,11 +92,6 @@ def l1_estimator(A: np.ndarray, y: np.ndarray, d: int, trace_weight: float = 0.0
     objective = cp.norm1(residual) / m
     if trace_weight:
         objective = objective + trace_weight * cp.trace(X)
-    problem = cp.Problem(cp.Minimize(objective))
-    solver = "CLARABEL" if "CLARABEL" in cp.installed_solvers() else "SCS"
-    with warnings.catch_warnings():   # "inaccurate" is reported through the status instead
-        warnings.simplefilter("ignore", UserWarning)
-        problem.solve(solver=solver)
-    info = {"solver": solver, "status": problem.status}
+    _, info = solve(cp.Problem(cp.Minimize(objective)))
     value = X.value if X.value is not None else np.full((d, d), np.nan)
     return (value + value.T) / 2, info
