@@ -174,14 +174,33 @@ class Experiment:
             raise ParamError(f"unknown mode {mode!r}: valid modes are {', '.join(MODES)}")
         return {k: getattr(p, mode) for k, p in self.params.items()}
 
-    def resolve(self, mode: str = "quick", overrides: dict[str, str] | None = None) -> dict:
-        """Defaults of ``mode`` with command-line ``key=value`` strings applied and validated."""
-        p = self.defaults(mode)
+    def resolve(self, mode: str = "quick", overrides: dict[str, str] | None = None, base: dict | None = None) -> dict:
+        """Defaults of ``mode`` (or ``base``) with command-line ``key=value`` strings applied and
+        validated."""
+        p = dict(base) if base is not None else self.defaults(mode)
         for key, text in (overrides or {}).items():
             if key not in self.params:
                 valid = ", ".join(sorted(self.params))
                 raise ParamError(f"{self.name} has no parameter {key!r}: valid parameters are {valid}")
             p[key] = self.params[key].parse(key, text)
+        for key, value in p.items():
+            self.params[key].validate(key, value)
+        self.check_params(p)
+        return p
+
+    def resolve_values(self, mode: str = "quick", values: dict | None = None) -> dict:
+        """Defaults of ``mode`` with Python values applied (lists become tuples), validated like
+        command-line overrides."""
+        p = self.defaults(mode)
+        for key, value in (values or {}).items():
+            if key not in self.params:
+                valid = ", ".join(sorted(self.params))
+                raise ParamError(f"{self.name} has no parameter {key!r}: valid parameters are {valid}")
+            if isinstance(value, list):
+                value = tuple(value)
+            if isinstance(self.params[key].quick, tuple) and not isinstance(value, tuple):
+                value = (value,)
+            p[key] = value
         for key, value in p.items():
             self.params[key].validate(key, value)
         self.check_params(p)
@@ -215,7 +234,10 @@ class Experiment:
     def figure(self, results, p: dict):
         if self.figure_module is None:
             raise NotImplementedError(f"{self.name} has no figure")
-        return importlib.import_module(self.figure_module).draw(results, p)
+        from .plotting import style
+
+        with style():
+            return importlib.import_module(self.figure_module).draw(results, p)
 
     def figure_series(self, unit: dict) -> bool:
         """Whether a unit's curves belong in the committed figure data."""

@@ -42,14 +42,16 @@ def code_version(experiment: str | None = None) -> str:
     for f in sorted(files):
         if is_presentation(f):
             continue
-        h.update(str(f.relative_to(ROOT)).encode())
+        h.update((str(f.relative_to(ROOT)) if f.is_relative_to(ROOT) else f.name).encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
 
 def is_presentation(f: Path) -> bool:
     """Files that only draw or present: the framework's presentation modules and every paper's
-    figure.py (experiments/<paper>/figure.py)."""
+    figure.py (experiments/<paper>/figure.py, or figure.py of an out-of-tree paper package)."""
+    if not f.is_relative_to(ROOT):
+        return f.name == "figure.py"
     rel = f.relative_to(ROOT).parts
     if rel[0] != "experiments":
         return False
@@ -63,7 +65,21 @@ def code_files(experiment: str) -> set[Path]:
     from .registry import MODULES
 
     seeds = [_module_file(MODULES[experiment])] + [ROOT / f for f in RUNNER]
-    return {f for f in _import_closure([f for f in seeds if f is not None]) if not is_presentation(f)}
+    external = _external_files(MODULES[experiment])
+    return {f for f in _import_closure([f for f in seeds if f is not None] + external) if not is_presentation(f)}
+
+
+def _external_files(module: str) -> list[Path]:
+    """Every source file of an out-of-tree experiment's package (registered by entry point)."""
+    import importlib.util
+
+    if _module_file(module) is not None:
+        return []
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return []
+    origin = Path(spec.origin)
+    return sorted(origin.parent.rglob("*.py")) if spec.submodule_search_locations else [origin]
 
 
 def _module_file(module: str) -> Path | None:
@@ -85,7 +101,8 @@ def _import_closure(start: list[Path]) -> set[Path]:
         if f in seen:
             continue
         seen.add(f)
-        package = list(f.relative_to(ROOT).parent.parts)
+        # out-of-tree files are hashed whole; only their imports of this repository are followed
+        package = list(f.relative_to(ROOT).parent.parts) if f.is_relative_to(ROOT) else ["<external>"]
         for node in ast.walk(ast.parse(f.read_text(), str(f))):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

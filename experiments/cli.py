@@ -25,6 +25,9 @@ EXAMPLES = """examples:
 """
 
 
+DEFAULTS = {"seed": 0, "trials": None, "backend": "numpy", "dtype": "float64", "threads": 1}
+
+
 def _common(p: argparse.ArgumentParser, *, default_mode="quick"):
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
@@ -32,17 +35,20 @@ def _common(p: argparse.ArgumentParser, *, default_mode="quick"):
                            (" (default)" if default_mode == "quick" else ""))
     mode.add_argument("--full", dest="mode", action="store_const", const="full",
                       help="paper-scale configuration" + (" (default)" if default_mode == "full" else ""))
-    p.set_defaults(mode=default_mode)
-    p.add_argument("--seed", type=int, default=0, help="base seed; every (config, trial) derives its own stream (default 0)")
+    p.set_defaults(mode=None, default_mode=default_mode)
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="TOML or JSON file setting params/seed/trials/dtype/backend/threads/mode (a run's "
+                        "provenance.json replays it); options given on the command line win")
+    p.add_argument("--seed", type=int, default=None, help="base seed; every (config, trial) derives its own stream (default 0)")
     p.add_argument("--trials", type=int, default=None, metavar="R",
                    help="trials per configuration, run in lockstep as an array axis (default: the experiment's)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a parameter (repeatable; lists comma-separated); see 'theorycheck list -v'")
-    p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"],
+    p.add_argument("--backend", default=None, choices=["numpy", "cupy"],
                    help="array backend for the iterations (default numpy)")
-    p.add_argument("--dtype", default="float64", choices=["float64", "float32"],
+    p.add_argument("--dtype", default=None, choices=["float64", "float32"],
                    help="floating-point type of the iterations (default float64)")
-    p.add_argument("--threads", type=int, default=1, metavar="N",
+    p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="BLAS threads per configuration (default 1; the table depends on it, so it is in the cache key)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="configurations run in parallel (default 1; -1 = all cores)")
     p.add_argument("--parallel", default="loky", choices=PARALLEL,
@@ -50,7 +56,9 @@ def _common(p: argparse.ArgumentParser, *, default_mode="quick"):
     p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler address, with --parallel dask")
     p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S",
                    help="seconds to wait for the dask scheduler before giving up (default 5)")
-    p.add_argument("--out", default="results", metavar="DIR", help="output folder (default results/); cache in DIR/cache")
+    p.add_argument("--out", default="results", metavar="DIR", help="output folder (default results/)")
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help="run cache (default: $THEORYCHECK_CACHE_DIR or ~/.cache/theorycheck), independent of --out")
     p.add_argument("--no-cache", action="store_true", help="recompute every configuration")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -60,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="theorycheck", description="Executable, falsifiable checks of the theorems of "
         "optimization and learning-theory papers.", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"theorycheck {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     sub.required = True
 
@@ -80,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p_fig, default_mode="full")
     p_fig.add_argument("--figures-dir", default=str(REPO / "figures"), metavar="DIR",
                        help="where the committed figures live (default: the repository's figures/)")
+
+    p_cache = sub.add_parser("cache", help="list or clear cached runs")
+    p_cache.add_argument("action", choices=["list", "clear"], help="list entries per experiment, or delete them")
+    p_cache.add_argument("experiments", nargs="*", metavar="EXPERIMENT", help="experiment ids (default: all)")
+    p_cache.add_argument("--cache-dir", default=None, metavar="DIR", help="the cache folder (default: the user cache)")
     return parser
 
 
@@ -90,12 +104,33 @@ class _OneLineParser(argparse.ArgumentParser):
         raise ParamError(message)
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("theorycheck")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # `theorycheck list | head`: the reader went away; exit quietly like other Unix tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv=None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command == "list":
             return cmd_list(args)
+        if args.command == "cache":
+            return cmd_cache(args)
         plan = _plan(args)
         check_outputs(args, plan[1])
     except ParamError as exc:
@@ -115,8 +150,48 @@ def main(argv=None) -> int:
         return 130
 
 
+def _apply_config(args) -> dict:
+    """Fill the options left unset on the command line from --config, then from the defaults;
+    return the config's parameters (command-line --set wins over them)."""
+    config = load_config(args.config) if args.config else {}
+    for key, default in DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, config.get(key, default))
+    if args.mode is None:
+        args.mode = config.get("mode", args.default_mode)
+    names = config.get("experiments") or ([config["experiment"]] if config.get("experiment") else [])
+    if args.command == "verify" and not args.experiments and names:
+        args.experiments = list(names)
+    return dict(config.get("params") or {})
+
+
+def load_config(path) -> dict:
+    """A TOML or JSON run configuration; a run's provenance.json is one."""
+    import json
+
+    f = Path(path)
+    try:
+        text = f.read_text()
+    except OSError as exc:
+        raise ParamError(f"--config {path}: {exc.strerror}") from None
+    try:
+        if f.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:
+        raise ParamError(f"--config {path} is not valid {'TOML' if f.suffix == '.toml' else 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ParamError(f"--config {path} must hold a table of settings")
+    known = {"experiment", "experiments", "mode", "params", *DEFAULTS}
+    return {k: v for k, v in data.items() if k in known}
+
+
 def _plan(args):
     """Validate everything before anything is written: experiments, parameters, options."""
+    config_params = _apply_config(args)
     names = [args.experiment] if args.command == "run" else (args.experiments or registry.available())
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -133,9 +208,11 @@ def _plan(args):
         raise ParamError("--out '' is empty: give an output folder")
     if args.scheduler and args.parallel != "dask":
         raise ParamError("--scheduler is only used with --parallel dask")
-    opts = RunOptions(seed=args.seed, trials=args.trials, backend=args.backend, dtype=args.dtype, threads=args.threads, jobs=args.jobs,
-                      parallel=args.parallel, scheduler=args.scheduler,
-                      cache_dir=None if args.no_cache else Path(args.out) / "cache",
+    from theorycheck.api import default_cache_dir
+
+    opts = RunOptions(seed=args.seed, trials=args.trials, backend=args.backend, dtype=args.dtype,
+                      threads=args.threads, jobs=args.jobs, parallel=args.parallel, scheduler=args.scheduler,
+                      cache_dir=None if args.no_cache else Path(args.cache_dir or default_cache_dir()),
                       progress=not args.no_progress and sys.stderr.isatty())
     opts.validate()
     if opts.parallel == "dask":
@@ -143,7 +220,9 @@ def _plan(args):
     plan = []
     for name in names:
         exp = registry.get(name)
-        plan.append((exp, exp.resolve(args.mode, overrides)))
+        known = {k: v for k, v in config_params.items() if k in exp.params and k not in overrides}
+        p = exp.resolve_values(args.mode, known)
+        plan.append((exp, exp.resolve(args.mode, overrides, base=p)))
     if opts.trials is not None:
         need = max(c.min_trials for exp, p in plan for c in exp.claims(p))
         if opts.trials < need:
@@ -176,6 +255,8 @@ def check_outputs(args, opts) -> None:
         return
     out = Path(args.out)
     _writable_dir(out, "--out")
+    if opts.cache_dir is not None:
+        _writable_dir(Path(opts.cache_dir), "--cache-dir")
     if getattr(args, "figures_dir", None):
         _writable_dir(Path(args.figures_dir), "--figures-dir")
     if getattr(args, "json", None):
@@ -207,13 +288,34 @@ def _writable_dir(path: Path, what: str, create: bool = True) -> None:
         raise ParamError(f"{what} {path} is not writable ({exc.strerror})") from None
 
 
+def cmd_cache(args) -> int:
+    from theorycheck.api import default_cache_dir
+
+    folder = Path(args.cache_dir or default_cache_dir())
+    names = args.experiments or registry.available()
+    for name in names:
+        if name not in registry.MODULES:
+            raise ParamError(f"unknown experiment {name!r}: valid experiments are {', '.join(registry.available())}")
+    for name in names:
+        entries = sorted((folder / name).glob("*.npz")) if (folder / name).is_dir() else []
+        size = sum(e.stat().st_size for e in entries)
+        if args.action == "clear":
+            for e in entries:
+                e.unlink()
+            print(f"{name}: removed {len(entries)} entries ({size / 1e6:.1f} MB)")
+        else:
+            print(f"{name}: {len(entries)} entries, {size / 1e6:.1f} MB in {folder / name}")
+    return 0
+
+
 def cmd_list(args) -> int:
     for name in registry.available():
         exp = registry.get(name)
         print(f"{name}: {exp.title}")
         print(f"  {exp.paper}")
         for claim in exp.claims(exp.defaults("quick")):
-            print(f"  - {claim.id} [{claim.kind}] {claim.statement}")
+            xfail = " (expected failure)" if claim.expected_failure else ""
+            print(f"  - {claim.id} [{claim.kind}]{xfail} {claim.statement}")
         if args.verbose:
             print("  parameters (quick / full):")
             for key, prm in exp.params.items():

@@ -12,6 +12,27 @@ from .runner import provenance, run_experiment, verify
 from .storage import atomic_write_json, atomic_write_text
 
 
+class Clock:
+    """Wall and CPU seconds since creation (CPU of this process and its finished workers)."""
+
+    def __init__(self):
+        import time
+
+        self._wall, self._cpu = time.perf_counter(), self._cpu_now()
+
+    @staticmethod
+    def _cpu_now() -> float:
+        import resource
+
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def __str__(self) -> str:
+        import time
+
+        return f"{time.perf_counter() - self._wall:.1f} s wall, {self._cpu_now() - self._cpu:.1f} CPU-s"
+
+
 @contextlib.contextmanager
 def out_lock(out: Path):
     """One run at a time writes into a folder: a second run into the same --out waits for the
@@ -29,6 +50,11 @@ def out_lock(out: Path):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def run_and_store(exp, p, opts, mode, out: Path):
+    """Public name of :func:`_run_one` (the Python API writes through it too)."""
+    return _run_one(exp, p, opts, mode, out)
 
 
 def _run_one(exp, p, opts, mode, out: Path):
@@ -84,19 +110,18 @@ def do_verify(plan, args) -> int:
 def _do_verify(plan, args) -> int:
     entries, opts = plan
     out = Path(args.out)
-    sections, all_verdicts, provs = [], [], {}
+    all_verdicts, provs = [], {}
     for exp, p in entries:
+        clock = Clock()
         results, prov, folder = _run_one(exp, p, opts, args.mode, out)
         _draw(exp, results, p, folder / "figure")
         verdicts = _verdicts(exp, results, p)
         atomic_write_json(folder / "verdicts.json", {"claims": verdicts, "provenance": prov})
         all_verdicts += verdicts
         provs[exp.name] = prov
-        sections.append({"experiment": exp.name, "title": exp.title, "paper": exp.paper,
-                         "verdicts": verdicts, "figure": f"{exp.name}/figure.png", "provenance": prov})
-        print(f"\n{exp.name} ({args.mode}, seed {opts.seed})")
+        print(f"\n{exp.name} ({args.mode}, seed {opts.seed}): {clock}")
         print(console_table(verdicts))
-    atomic_write_text(out / "REPORT.md", report_markdown(sections))
+    atomic_write_text(out / "REPORT.md", report_markdown(stored_sections(out)))
     if args.json:
         atomic_write_json(args.json, {"claims": all_verdicts, "provenance": provs})
     failing = [f"{v['id']} ({v['status']})" for v in all_verdicts if not v["passed"]]
@@ -105,6 +130,23 @@ def _do_verify(plan, args) -> int:
     print(f"\n{held}/{len(all_verdicts)} claims hold, {expected} expected failures"
           + (f"; failing: {', '.join(failing)}" if failing else "") + f"; report: {out / 'REPORT.md'}")
     return 1 if failing else 0
+
+
+def stored_sections(out: Path) -> list[dict]:
+    """Report sections of every experiment with verdicts in ``out``: verifying one paper updates
+    its part of REPORT.md and keeps the others'."""
+    from . import registry
+
+    sections = []
+    for name in registry.available():
+        f = out / name / "verdicts.json"
+        if not f.exists():
+            continue
+        data = json.loads(f.read_text())
+        exp = registry.get(name)
+        sections.append({"experiment": name, "title": exp.title, "paper": exp.paper, "verdicts": data["claims"],
+                         "figure": f"{name}/figure.png", "provenance": data["provenance"]})
+    return sections
 
 
 def do_figures(plan, args) -> int:

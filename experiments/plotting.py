@@ -1,11 +1,10 @@
 """Paper-style figure helpers: column-width panels, log axes, reference lines, trial bands."""
 from __future__ import annotations
 
-import matplotlib
+import contextlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 COLUMN_WIDTH = 3.4   # inches, one column of a two-column paper
 STYLE = {
@@ -20,22 +19,29 @@ STYLE = {
     "grid.alpha": 0.25,
     "legend.frameon": False,
     "savefig.dpi": 150,
+    "pdf.fonttype": 42,      # TrueType fonts in PDFs (editable, accepted by publishers)
+    "ps.fonttype": 42,
 }
 
 
 def panels(ncols: int, nrows: int = 1, *, width: float = 2 * COLUMN_WIDTH, height: float = 2.0):
-    """A figure of ncols x nrows panels (default: full text width, ~2 in per row).
-
-    The paper style is applied process-wide (not in a context), because fonts and line widths
-    are read when artists are drawn, after this function returns."""
-    apply_style()
+    """A figure of ncols x nrows panels (default: full text width, ~2 in per row).  Call it inside
+    :func:`style` (the framework draws every figure there), never changing the caller's rcParams."""
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False,
                              constrained_layout=True)
     return fig, axes.ravel()
 
 
+@contextlib.contextmanager
+def style():
+    """The paper style for drawing and saving, as a context: the caller's matplotlib settings
+    (backend, rcParams) are left as they were."""
+    with plt.rc_context(STYLE):
+        yield
+
+
 def apply_style():
-    plt.rcParams.update(STYLE)
+    """Kept for figure modules that call it inside :func:`style`; it changes nothing globally."""
 
 
 def band(ax, x, y, label=None, color=None, **kw):
@@ -69,6 +75,7 @@ def save(fig, stem, *, formats=("png", "pdf")):
     """Write stem.png / stem.pdf atomically."""
     from .storage import atomic_save_figure
 
-    for fmt in formats:
-        atomic_save_figure(fig, f"{stem}.{fmt}", dpi=150, bbox_inches="tight")
+    with style():
+        for fmt in formats:
+            atomic_save_figure(fig, f"{stem}.{fmt}", dpi=150, bbox_inches="tight")
     plt.close(fig)

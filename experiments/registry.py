@@ -20,11 +20,30 @@ MODULES = {
 }
 
 
+ENTRY_POINT_GROUP = "theorycheck.experiments"
+
+
+def _load_entry_points() -> None:
+    """Experiments of other packages, registered under the entry-point group
+    ``theorycheck.experiments`` (name = experiment id, value = module defining EXPERIMENT)."""
+    from importlib import metadata
+
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        MODULES.setdefault(ep.name, ep.value)
+
+
+_load_entry_points()
+
+
 def available() -> list[str]:
     """Experiment ids whose module is present in this checkout."""
     names = []
     for name, module in MODULES.items():
-        if importlib.util.find_spec(module) is not None:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
             names.append(name)
     return names
 

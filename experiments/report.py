@@ -40,8 +40,19 @@ def measured_text(measured, interval, kind: str = "") -> str:
         rng = f" (trials {fmt(lo)}..{fmt(hi)})" if lo is not None and hi is not None and lo != hi else ""
         return f"worst {fmt(measured)}{rng}"
     if lo is not None and hi is not None and lo != hi:
-        return f"{fmt(measured)} [{fmt(lo)}, {fmt(hi)}]"
+        digits = _digits(measured, lo, hi)
+        return f"{fmt(measured, digits)} [{fmt(lo, digits)}, {fmt(hi, digits)}]"
     return fmt(measured)
+
+
+def _digits(measured, lo, hi) -> int:
+    """Enough significant digits to show an interval's width (3 at least, 7 at most)."""
+    try:
+        scale = max(abs(float(measured)), abs(float(lo)), abs(float(hi)))
+        width = abs(float(hi) - float(lo))
+        return int(min(7, max(3, math.ceil(math.log10(scale / width)) + 1)))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return 3
 
 
 def control_text(v: dict) -> str:

@@ -68,8 +68,12 @@ class Results:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(FIXED_COLUMNS[:3] + tuple(keys) + tuple(labels) + FIXED_COLUMNS[3:])
+        text_keys = {k for k in keys if all(isinstance(u[k], str) for u in self.units if u.get(k) is not None)}
         for ui, (unit, tr) in enumerate(self.items()):
-            head = [self.experiment, ui, unit.get("setting", "")] + [_cell(unit.get(k)) for k in keys]
+            # a text column reads "none" where a unit lacks the key (an empty cell would make
+            # pandas guess float for some chunks of the file and text for others)
+            head = [self.experiment, ui, unit.get("setting", "")] + [
+                _cell(unit.get(k, "none" if k in text_keys else None)) for k in keys]
             calls = tr.calls() if tr.series else None
             its = [int(i) for i in tr.iterations]
             for key, values in tr.series.items():

@@ -195,6 +195,9 @@ def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> d
         "parallel": opts.parallel if opts.jobs != 1 or opts.parallel == "dask" else "none",
         "code_version": code_version(exp.name),
         "git_commit": _git_commit(),
+        "theorycheck": _own_version(),
+        "command": sys.argv[:],
+        "cpu": _cpu_model(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -205,6 +208,23 @@ def provenance(exp, mode: str, p: dict, opts: RunOptions, results: Results) -> d
                       "first_at": int(t.diverged_at[t.diverged_at >= 0].min())}
                      for i, (u, t) in enumerate(results.items()) if (t.diverged_at >= 0).any()],
     }
+
+
+def _own_version() -> str:
+    try:
+        return metadata.version("theorycheck")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _blas_info() -> list[dict]:

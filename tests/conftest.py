@@ -58,3 +58,9 @@ def run_quick(tmp_path):
         return results, verify(exp, results, p)
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    """Tests never read or write the user's run cache (each test has its own)."""
+    monkeypatch.setenv("THEORYCHECK_CACHE_DIR", str(tmp_path / "user-cache"))

@@ -7,6 +7,8 @@ the units that the claims meant to catch it read, without cache, and judges thos
 """
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,9 @@ from typing import Callable
 from experiments import registry
 from experiments.runner import RunOptions, run_experiment, verify
 
-_CACHE = Path(tempfile.mkdtemp(prefix="theorycheck-tests-"))
+_TMP = tempfile.mkdtemp(prefix="theorycheck-tests-")
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
+CACHE_DIR = Path(_TMP) / "cache"
 _VERDICTS: dict = {}
 
 
@@ -25,7 +29,7 @@ def quick_run(name: str, seed: int = 0):
     if key not in _VERDICTS:
         exp = registry.get(name)
         p = exp.resolve("quick")
-        opts = RunOptions(seed=seed, cache_dir=_CACHE / "cache", progress=False)
+        opts = RunOptions(seed=seed, cache_dir=CACHE_DIR, progress=False)
         results = run_experiment(exp, p, opts, mode="quick")
         _VERDICTS[key] = (exp, p, results, verify(exp, results, p))
     return _VERDICTS[key]
