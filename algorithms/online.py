@@ -2,8 +2,11 @@
 
 Every learner plays x_t, pays the expected loss F_t(x_t) (measured, never shown to it), queries one
 stochastic gradient g_t = grad f(x_t, xi_t) (one oracle call per trial and round), and updates.
-Optimistic learners use the last gradient as the hint, M_t = g_{t-1} (M_1 = 0).  Each returns
-``{"cum_loss": (R, n) sum_{s<=tau} F_s(x_s) at the checkpoints tau, "calls": (n,)}``.
+Optimistic learners use the last gradient as the hint, M_t = g_{t-1} (M_1 = 0).
+
+Recording contract (algorithms/recording.py): ``record`` holds round counts tau (1-based: the
+number of rounds played); each learner returns a :class:`Recording` whose metric ``cum_loss``
+(R, n) is sum_{s <= tau} F_s(x_s) at those tau, with tau oracle calls per trial.
 
 ``stream`` is a :class:`problems.sea.SEAStream` (or anything with gradient / expected_loss and
 attributes T, R, d, rho, noise).
@@ -13,6 +16,8 @@ from __future__ import annotations
 import math
 
 from array_api_compat import array_namespace
+
+from .recording import Recorder
 
 
 def project_ball(y, rho: float):
@@ -27,54 +32,57 @@ def _project(xp, y, rho):
     return y * (rho / xp.where(n > rho, n, xp.full_like(n, rho)))
 
 
-class _Meter:
-    """Accumulates sum_t F_t(x_t) per trial and keeps it at the checkpoint rounds (1-based)."""
+class _Loss:
+    """sum_t F_t(x_t) per trial, recorded at the rounds of ``record`` (no host sync)."""
 
-    def __init__(self, stream, checkpoints):
+    def __init__(self, stream, record):
         xp = array_namespace(stream.noise)
-        self.xp = xp
-        self.stops = {int(c): i for i, c in enumerate(checkpoints)}
+        self.rec = Recorder(record, stream.T)
         self.total = xp.zeros((stream.R,), dtype=stream.noise.dtype)
-        self.kept = []
 
-    def add(self, stream, x, t: int):
+    @property
+    def rounds(self) -> int:
+        return self.rec.last
+
+    def pay(self, stream, x, t: int):
+        """Round t (0-based) is played at x: add F_t(x) and record when tau = t + 1 is due."""
         self.total = self.total + stream.expected_loss(x, t)
-        if t + 1 in self.stops:
-            self.kept.append(self.total)
+        if self.rec.due(t + 1):
+            self.rec.record(t + 1, t + 1, cum_loss=self.total)
 
     def result(self):
-        n = len(self.kept)
-        calls = [float(c) for c in sorted(self.stops)][:n]
-        return {"cum_loss": self.xp.stack(self.kept, axis=1), "calls": calls}
+        return self.rec.result()
 
 
-def oomd(stream, D: float, G: float, checkpoints, *, delta: float = 1.0):
+def oomd(stream, D: float, G: float, record, *, delta: float = 1.0, optimistic: bool = True):
     """Optimistic online mirror descent (Euclidean) with the adaptive step for convex losses.
 
-    x_t = P(xh_t - eta_t M_t); xh_{t+1} = P(xh_t - eta_t g_t), with
+    x_t = P(xh_t - eta_t M_t); xh_{t+1} = P(xh_t - eta_t g_t), M_{t+1} = g_t, with
     eta_t = D / sqrt(delta + 4 G^2 + sum_{s<t} ||g_s - M_s||^2).
     Chen et al. (ICML 2023 / JMLR 2024), Theorem 1: for convex, smooth F_t the expected regret is
-    O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T})).
+    O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T})).  ``optimistic=False`` is plain OMD (M_t = 0, so
+    the step adapts to sum ||g_s||^2 instead): the baseline the optimism claim must reject.
     """
     xp = array_namespace(stream.noise)
     R, d, rho = stream.R, stream.d, stream.rho
     xh = xp.zeros((R, d), dtype=stream.noise.dtype)
     hint = xp.zeros_like(xh)
     varsum = xp.zeros((R, 1), dtype=xh.dtype)
-    meter = _Meter(stream, checkpoints)
-    for t in range(int(max(checkpoints))):
+    loss = _Loss(stream, record)
+    for t in range(loss.rounds):
         eta = D / xp.sqrt(delta + 4.0 * G * G + varsum)
         x = _project(xp, xh - eta * hint, rho)
-        meter.add(stream, x, t)
+        loss.pay(stream, x, t)
         g = stream.gradient(x, t)
         xh = _project(xp, xh - eta * g, rho)
         diff = g - hint
         varsum = varsum + xp.sum(diff * diff, axis=-1, keepdims=True)
-        hint = g
-    return meter.result()
+        if optimistic:
+            hint = g
+    return loss.result()
 
 
-def oomd_fixed_step(stream, eta: float, checkpoints):
+def oomd_fixed_step(stream, eta: float, record):
     """Optimistic OMD (Euclidean) with a constant step eta: x_t = P(xh_t - eta M_t),
     xh_{t+1} = P(xh_t - eta g_t), M_t = g_{t-1}.
 
@@ -87,14 +95,14 @@ def oomd_fixed_step(stream, eta: float, checkpoints):
     R, d, rho = stream.R, stream.d, stream.rho
     xh = xp.zeros((R, d), dtype=stream.noise.dtype)
     hint = xp.zeros_like(xh)
-    meter = _Meter(stream, checkpoints)
-    for t in range(int(max(checkpoints))):
+    loss = _Loss(stream, record)
+    for t in range(loss.rounds):
         x = _project(xp, xh - eta * hint, rho)
-        meter.add(stream, x, t)
+        loss.pay(stream, x, t)
         g = stream.gradient(x, t)
         xh = _project(xp, xh - eta * g, rho)
         hint = g
-    return meter.result()
+    return loss.result()
 
 
 def dynamic_step(D: float, path: float, variation: float) -> float:
@@ -104,41 +112,52 @@ def dynamic_step(D: float, path: float, variation: float) -> float:
     return math.sqrt((D * D + 2.0 * D * path) / (2.0 * variation))
 
 
-def oomd_strongly_convex(stream, lam: float, checkpoints):
-    """Optimistic OMD with the strongly convex schedule eta_t = 2 / (lam t).
+def strongly_convex_step(lam: float):
+    """eta_t = 2 / (lam t) (t = 1, 2, ...): the schedule of Chen et al., Theorem 2."""
+    return lambda t: 2.0 / (lam * t)
 
-    Chen et al., Theorem 2 (strongly convex and smooth): expected regret
+
+def inverse_sqrt_step(t: int) -> float:
+    """eta_t = 1 / sqrt(t): the convex schedule, wrong for strongly convex losses (a control)."""
+    return 1.0 / math.sqrt(t)
+
+
+def oomd_strongly_convex(stream, lam: float, record, *, step=None):
+    """Optimistic OMD with the strongly convex schedule eta_t = 2 / (lam t) (or ``step(t)``).
+
+    Chen et al. (JMLR 2024), Theorem 2 (lam-strongly convex and smooth): expected regret
     O((sigma^2_max + Sigma^2_max)/lam * log((sigma^2_{1:T} + Sigma^2_{1:T}) / (sigma^2_max + Sigma^2_max))).
     """
     xp = array_namespace(stream.noise)
     R, d, rho = stream.R, stream.d, stream.rho
+    step = step or strongly_convex_step(lam)
     xh = xp.zeros((R, d), dtype=stream.noise.dtype)
     hint = xp.zeros_like(xh)
-    meter = _Meter(stream, checkpoints)
-    for t in range(int(max(checkpoints))):
-        eta = 2.0 / (lam * (t + 1))
+    loss = _Loss(stream, record)
+    for t in range(loss.rounds):
+        eta = step(t + 1)
         x = _project(xp, xh - eta * hint, rho)
-        meter.add(stream, x, t)
+        loss.pay(stream, x, t)
         g = stream.gradient(x, t)
         xh = _project(xp, xh - eta * g, rho)
         hint = g
-    return meter.result()
+    return loss.result()
 
 
-def ogd(stream, D: float, G: float, checkpoints):
+def ogd(stream, D: float, G: float, record):
     """Online gradient descent, x_{t+1} = P(x_t - eta_t g_t) with eta_t = D / (G sqrt(t)):
     the non-optimistic baseline, O(D G sqrt(T)) whatever sigma and Sigma are (Zinkevich, 2003)."""
     xp = array_namespace(stream.noise)
     x = xp.zeros((stream.R, stream.d), dtype=stream.noise.dtype)
-    meter = _Meter(stream, checkpoints)
-    for t in range(int(max(checkpoints))):
-        meter.add(stream, x, t)
+    loss = _Loss(stream, record)
+    for t in range(loss.rounds):
+        loss.pay(stream, x, t)
         g = stream.gradient(x, t)
         x = _project(xp, x - (D / (G * math.sqrt(t + 1))) * g, stream.rho)
-    return meter.result()
+    return loss.result()
 
 
-def optimistic_ftrl(stream, D: float, G: float, checkpoints, *, delta: float = 1.0):
+def optimistic_ftrl(stream, D: float, G: float, record, *, delta: float = 1.0):
     """Optimistic FTRL with a Euclidean regularizer centred at 0 (Sachs et al., 2022):
     x_t = P(-eta_t (sum_{s<t} g_s + M_t)), with the same adaptive eta_t as :func:`oomd` (their
     Theorem gives D(6 sigma_bar + 3 sqrt(2) Sigma_bar) sqrt(T) + lower-order terms)."""
@@ -147,17 +166,17 @@ def optimistic_ftrl(stream, D: float, G: float, checkpoints, *, delta: float = 1
     gsum = xp.zeros((R, d), dtype=stream.noise.dtype)
     hint = xp.zeros_like(gsum)
     varsum = xp.zeros((R, 1), dtype=gsum.dtype)
-    meter = _Meter(stream, checkpoints)
-    for t in range(int(max(checkpoints))):
+    loss = _Loss(stream, record)
+    for t in range(loss.rounds):
         eta = D / xp.sqrt(delta + 4.0 * G * G + varsum)
         x = _project(xp, -eta * (gsum + hint), stream.rho)
-        meter.add(stream, x, t)
+        loss.pay(stream, x, t)
         g = stream.gradient(x, t)
         gsum = gsum + g
         diff = g - hint
         varsum = varsum + xp.sum(diff * diff, axis=-1, keepdims=True)
         hint = g
-    return meter.result()
+    return loss.result()
 
 
 def ons_step_constant(alpha: float, D: float, G: float) -> float:
@@ -165,7 +184,7 @@ def ons_step_constant(alpha: float, D: float, G: float) -> float:
     return 0.5 * min(1.0 / (4.0 * G * D), alpha)
 
 
-def optimistic_ons(stream, alpha: float, D: float, G: float, checkpoints, *, eps: float = 1.0):
+def optimistic_ons(stream, alpha: float, D: float, G: float, record, *, eps: float = 1.0):
     """Optimistic online Newton step for alpha-exp-concave losses.
 
     x_t = P^{U_t}(xh_t - U_t^{-1} M_t); xh_{t+1} = P^{U_{t+1}}(xh_t - U_{t+1}^{-1} g_t), with
@@ -181,10 +200,10 @@ def optimistic_ons(stream, alpha: float, D: float, G: float, checkpoints, *, eps
     Uinv = xp.zeros_like(U) + eye / eps
     xh = xp.zeros((R, d), dtype=eye.dtype)
     hint = xp.zeros_like(xh)
-    meter = _Meter(stream, checkpoints)
-    for t in range(int(max(checkpoints))):
+    loss = _Loss(stream, record)
+    for t in range(loss.rounds):
         x = project_norm_ball(xh - _apply(Uinv, hint), U, rho)
-        meter.add(stream, x, t)
+        loss.pay(stream, x, t)
         g = stream.gradient(x, t)
         v = g - hint
         Uv = _apply(Uinv, v)
@@ -193,7 +212,7 @@ def optimistic_ons(stream, alpha: float, D: float, G: float, checkpoints, *, eps
         U = U + (0.5 * gamma) * (v[:, :, None] * v[:, None, :])
         xh = project_norm_ball(xh - _apply(Uinv, g), U, rho)
         hint = g
-    return meter.result()
+    return loss.result()
 
 
 def _apply(A, v):

@@ -26,7 +26,7 @@ def comparator(loss: str, thetas: np.ndarray, rho: float, delta: float = 1.0, *,
     """(u*, sum_t F_t(u*), how) for the rounds in ``thetas``; ``how`` is 'closed form' or the
     cvxpy solver used."""
     values, counts = distinct_thetas(thetas)
-    u = closed_form(loss, values, counts, rho)
+    u = closed_form(loss, values, counts, rho, delta)
     how = "closed form"
     if u is None:
         u, how = cvxpy_comparator(loss, values, counts, rho, delta, solver=solver)
@@ -34,13 +34,14 @@ def comparator(loss: str, thetas: np.ndarray, rho: float, delta: float = 1.0, *,
     return u, total, how
 
 
-def closed_form(loss: str, values: np.ndarray, counts: np.ndarray, rho: float):
+def closed_form(loss: str, values: np.ndarray, counts: np.ndarray, rho: float, delta: float = 1.0):
     """u* in closed form, or None when there is none here.
 
     quadratic: the projection of the count-weighted mean of theta (sum_t F_t is a round
     paraboloid).  huber / l1 with one distinct theta: its projection (h grows with ||u - theta||
     for huber; for l1, a theta inside X is its own minimizer).  Two distinct thetas with equal
-    counts: their midpoint, by symmetry and convexity, when it lies in X.
+    counts: their midpoint, by symmetry and convexity, when it lies in X; with unequal counts and
+    both in X, the point of the segment between them where the weighted pulls balance.
     """
     if loss == "quadratic":
         return project_ball(counts @ values / counts.sum(), rho)
@@ -52,6 +53,27 @@ def closed_form(loss: str, values: np.ndarray, counts: np.ndarray, rho: float):
         mid = values.mean(axis=0)
         if np.linalg.norm(mid) <= rho:
             return mid
+    if len(values) == 2 and np.all(np.linalg.norm(values, axis=1) <= rho):
+        return _two_points(loss, values, counts, delta)
+    return None
+
+
+def _two_points(loss: str, values: np.ndarray, counts: np.ndarray, delta: float):
+    """argmin_u n1 h(u - theta_1) + n2 h(u - theta_2) for two thetas in X (unequal counts).
+
+    Projecting u onto the segment [theta_1, theta_2] shortens both distances, so the minimizer
+    is u = theta_1 + lam (theta_2 - theta_1).  l1: per coordinate a weighted median, i.e. the
+    heavier theta.  Huber: the stationarity condition n1 min(lam L, delta) = n2 min((1 - lam) L,
+    delta) (L = |theta_2 - theta_1|) is monotone in lam; its root is found piece by piece."""
+    (n1, n2), (a, b) = counts, values
+    if loss == "l1":
+        return (a if n1 > n2 else b).copy()
+    L = float(np.linalg.norm(b - a))
+    for lam in (n2 / (n1 + n2), 1.0 - n1 * delta / (n2 * L), n2 * delta / (n1 * L)):
+        lam = min(max(lam, 0.0), 1.0)
+        left = n1 * min(lam * L, delta) - n2 * min((1.0 - lam) * L, delta)
+        if abs(left) <= 1e-12 * (n1 + n2) * max(L, delta):
+            return a + lam * (b - a)
     return None
 
 
