@@ -40,10 +40,6 @@ def style():
         yield
 
 
-def apply_style():
-    """Kept for figure modules that call it inside :func:`style`; it changes nothing globally."""
-
-
 def band(ax, x, y, label=None, color=None, **kw):
     """Median over trials with a 10-90% band; y is (R, T); NaNs (diverged) are left out."""
     y = np.asarray(y, dtype=float)

@@ -74,14 +74,15 @@ class Results:
             # pandas guess float for some chunks of the file and text for others)
             head = [self.experiment, ui, unit.get("setting", "")] + [
                 _cell(unit.get(k, "none" if k in text_keys else None)) for k in keys]
-            calls = tr.calls() if tr.series else None
+            calls = tr.calls() if tr.series and tr.oracle_calls is not None else None
             its = [int(i) for i in tr.iterations]
             for key, values in tr.series.items():
                 metric, lab = split_key(key)
                 first = head + [_cell(lab.get(k)) for k in labels]
                 v = np.asarray(values, dtype=float)
                 for r in range(v.shape[0]):
-                    row_v, row_c = v[r], calls[r]
+                    row_v = v[r]
+                    row_c = calls[r] if calls is not None else [None] * len(its)
                     w.writerows(first + [r, its[j], _c(row_c[j]), metric, _g(row_v[j])]
                                 for j in range(len(its)) if math.isfinite(row_v[j]))
             for key, values in tr.scalars.items():
@@ -175,7 +176,9 @@ def _parse(text: str):
 
 
 def _c(x):
-    """Oracle calls: integers stay integers in the table."""
+    """Oracle calls: integers stay integers in the table; blank where nothing is counted."""
+    if x is None:
+        return ""
     x = float(x)
     return int(x) if x.is_integer() else repr(x)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from experiments.plotting import apply_style, band, panels, reference_slope
+from experiments.plotting import band, panels, reference_slope
 
 from .evidence import axis_value, fit_interpolation, grid_means
 
@@ -11,7 +11,6 @@ LABELS = {"oomd": "OOMD (Chen et al.)", "ogd": "OGD, 1/sqrt(t)", "oftrl": "opt. 
 
 
 def draw(results, p):
-    apply_style()
     fig, ax = panels(4, 3, height=2.1)
     for k, regime in enumerate(("stochastic", "adversarial", "intermediate")):
         a = ax[k]
