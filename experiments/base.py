@@ -150,14 +150,16 @@ class Experiment:
     - ``claims``: :class:`ClaimCheck` records;
     - ``figure``: module path of ``draw(results, p)`` (imported only to draw, so editing how a
       figure looks keeps the cache);
-    - ``metrics``: metric name -> meaning and unit (written into the provenance).
+    - ``metrics``: metric name -> meaning and unit (written into the provenance);
+    - ``memory(p, trials)``: estimated peak bytes of the largest unit, so that a configuration the
+      machine cannot hold is refused before any work.
     """
 
     def __init__(self, *, name: str, title: str, paper: str, params: dict[str, Param],
                  sweep: Callable, run_unit: Callable, claims, figure: str | None = None,
                  check_params: Callable | None = None, trials: dict | None = None,
                  metrics: dict[str, str] | None = None, figure_series: Callable | None = None,
-                 module: str | None = None):
+                 module: str | None = None, memory: Callable | None = None):
         self.name, self.title, self.paper = name, title, paper
         self.params = dict(params)
         self._sweep, self._run_unit, self._check = sweep, run_unit, check_params
@@ -167,6 +169,7 @@ class Experiment:
         self.metrics = dict(metrics or {})
         self._figure_series = figure_series
         self.module = module
+        self._memory = memory
 
     # ---- parameters -------------------------------------------------------------------------
     def defaults(self, mode: str = "quick") -> dict[str, Any]:
@@ -205,6 +208,10 @@ class Experiment:
             self.params[key].validate(key, value)
         self.check_params(p)
         return p
+
+    def memory_bytes(self, p: dict, trials: int) -> float | None:
+        """Estimated peak memory of the largest unit (None: no estimate declared)."""
+        return None if self._memory is None else float(self._memory(p, trials))
 
     def check_params(self, p: dict) -> None:
         if self._check is not None:

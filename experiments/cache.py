@@ -129,6 +129,10 @@ def cache_key(experiment: str, unit: dict, params: dict, seed: int, trials: int,
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+class ForeignEntry(Exception):
+    """A readable cache entry that is not the one asked for (another unit's, or altered)."""
+
+
 class UnitCache:
     def __init__(self, folder):
         self.folder = Path(folder) if folder is not None else None
@@ -150,8 +154,7 @@ class UnitCache:
                 arrays = {k: z[k] for k in z.files}
             stored_key, stored_sum = str(arrays.pop("key")), str(arrays.pop("checksum"))
             if stored_key != key or stored_sum != _checksum(arrays):
-                why = "belongs to another unit" if stored_key != key else "fails its checksum"
-                raise ValueError(why)
+                raise ForeignEntry("belongs to another unit" if stored_key != key else "fails its checksum")
             series = {k[7:]: v for k, v in arrays.items() if k.startswith("series/")}
             scalars = {k[8:]: v for k, v in arrays.items() if k.startswith("scalars/")}
             return Trace(arrays["iterations"], series, arrays.get("oracle_calls"), scalars,
@@ -159,7 +162,7 @@ class UnitCache:
         except Exception as exc:  # unreadable, foreign or corrupt entry: recompute it
             import sys
 
-            print(f"theorycheck: cache entry {p} {exc if isinstance(exc, ValueError) else 'is unreadable'}; "
+            print(f"theorycheck: cache entry {p} {exc if isinstance(exc, ForeignEntry) else 'is unreadable'}; "
                   "recomputing it", file=sys.stderr)
             return None
 

@@ -223,12 +223,28 @@ def _plan(args):
         known = {k: v for k, v in config_params.items() if k in exp.params and k not in overrides}
         p = exp.resolve_values(args.mode, known)
         plan.append((exp, exp.resolve(args.mode, overrides, base=p)))
+    for exp, p in plan:
+        check_memory(exp, p, opts.trials or exp.trials[args.mode])
     if opts.trials is not None:
         need = max(c.min_trials for exp, p in plan for c in exp.claims(p))
         if opts.trials < need:
             print(f"theorycheck: warning: --trials {opts.trials} is below {need}, the fewest trials a claim "
                   "needs for an interval: those claims will report 'not enough trials'", file=sys.stderr)
     return plan, opts
+
+
+def check_memory(exp, p: dict, trials: int) -> None:
+    """Refuse, before any work, a configuration whose estimated memory exceeds this machine's."""
+    need = exp.memory_bytes(p, trials)
+    if need is None:
+        return
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if need > 0.8 * have:
+        raise ParamError(f"{exp.name}: this configuration needs about {need / 2**30:.3g} GiB for its largest unit "
+                         f"({trials} trials), this machine has {have / 2**30:.3g} GiB: use smaller sizes or fewer trials")
 
 
 def check_scheduler(address: str, timeout: float) -> None:

@@ -90,3 +90,16 @@ def test_bad_output_paths_exit_2_before_any_work(which, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("theorycheck: error:"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "sea-omd", "--set", "T=1000000000000"],
+    ["run", "matrix-sensing", "--set", "n=100000"],
+    ["run", "robust-recovery", "--set", "d=20000"],
+], ids=["sea-omd T=1e12", "matrix-sensing n=1e5", "robust-recovery d=2e4"])
+def test_a_size_the_machine_cannot_hold_is_refused_with_the_estimate(argv, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(argv + ["--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "GiB" in err and err.count("\n") == 1
+    assert not out.exists()

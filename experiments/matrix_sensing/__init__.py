@@ -23,4 +23,6 @@ EXPERIMENT = Experiment(
     params=PARAMS, sweep=sweep, run_unit=run_unit, claims=CLAIMS, check_params=check_params,
     trials=TRIALS, figure="experiments.matrix_sensing.figure", metrics=METRICS,
     module="experiments.matrix_sensing",
+    # the sensing operator (R, m, n^2) dominates: twice for the adjoint's temporaries
+    memory=lambda p, trials: 16.0 * trials * max(p["m_sym"], p["m_asym"]) * p["n"] ** 2,
 )

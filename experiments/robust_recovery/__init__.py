@@ -13,6 +13,8 @@ EXPERIMENT = Experiment(
     name=config.NAME, title=config.TITLE, paper=config.PAPER, params=config.PARAMS, sweep=config.sweep,
     run_unit=run_unit, claims=CLAIMS, check_params=config.check_params, trials=config.TRIALS,
     figure="experiments.robust_recovery.figure", figure_series=config.figure_series,
+    # the sensing operator (R, m, d^2) of the largest unit dominates
+    memory=lambda p, trials: 16.0 * trials * max(p["m_robust"], p["m_alpha"], p["m_gauss"], p["d"] ** 2) * p["d"] ** 2,
     metrics={
         "error": "relative error ||U U^T - X*||_F / ||X*||_F of SubGM (dimensionless; ||X*||_F = 1)",
         "final_error": "SubGM's relative error at the last iteration (dimensionless)",

@@ -33,4 +33,5 @@ EXPERIMENT = Experiment(
         "regret_T": "regret after the unit's last round T [loss units]",
     },
     module="experiments.sea_omd",
+    memory=lambda p, trials: 8.0 * 16 * trials * p["T"] * max(max(p["dims"]), p["d"]),  # (R, T, d) noise + temporaries
 )
