@@ -151,6 +151,7 @@ class Experiment:
     - ``figure``: module path of ``draw(results, p)`` (imported only to draw, so editing how a
       figure looks keeps the cache);
     - ``metrics``: metric name -> meaning and unit (written into the provenance);
+    - ``caption``: what each panel of the figure shows, and which claim it illustrates;
     - ``memory(p, trials)``: estimated peak bytes of the largest unit, so that a configuration the
       machine cannot hold is refused before any work.
     """
@@ -159,7 +160,7 @@ class Experiment:
                  sweep: Callable, run_unit: Callable, claims, figure: str | None = None,
                  check_params: Callable | None = None, trials: dict | None = None,
                  metrics: dict[str, str] | None = None, figure_series: Callable | None = None,
-                 module: str | None = None, memory: Callable | None = None):
+                 module: str | None = None, memory: Callable | None = None, caption: str = ""):
         self.name, self.title, self.paper = name, title, paper
         self.params = dict(params)
         self._sweep, self._run_unit, self._check = sweep, run_unit, check_params
@@ -170,6 +171,7 @@ class Experiment:
         self._figure_series = figure_series
         self.module = module
         self._memory = memory
+        self.caption = caption
 
     # ---- parameters -------------------------------------------------------------------------
     def defaults(self, mode: str = "quick") -> dict[str, Any]:
@@ -244,7 +246,9 @@ class Experiment:
         from .plotting import style
 
         with style():
-            return importlib.import_module(self.figure_module).draw(results, p)
+            fig = importlib.import_module(self.figure_module).draw(results, p)
+            _letter_panels(fig)
+        return fig
 
     def figure_series(self, unit: dict) -> bool:
         """Whether a unit's curves belong in the committed figure data."""
@@ -274,6 +278,18 @@ class Experiment:
                         rows.append({**keys, **labels, "iteration": int(trace.iterations[i]),
                                      "metric": metric, "median": q[1, j], "q10": q[0, j], "q90": q[2, j]})
         return rows
+
+
+def _letter_panels(fig) -> None:
+    """Panel letters (a), (b), ... on every drawn panel that has none yet, in reading order, so
+    that REPORT.md can map panels to claims."""
+    import string
+
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison and ax.get_label() != "<colorbar>"]
+    for letter, ax in zip(string.ascii_lowercase, panels):
+        title = ax.get_title()
+        if not title.startswith("("):
+            ax.set_title(f"({letter}) {title}".rstrip())
 
 
 def _quantiles(v: np.ndarray) -> np.ndarray:

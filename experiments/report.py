@@ -74,9 +74,41 @@ def console_table(verdicts: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def why(v: dict) -> str:
+    """A reader's one-line reason for the verdict: the fit model and its R², censoring, model
+    comparison, and why each control was rejected (or not)."""
+    detail = v.get("detail") or ""
+    parts = []
+    if v["kind"] == "rate" and v.get("r2") is not None:
+        parts.append(f"{detail.split(' ', 1)[0]} fit, worst R² {v['r2']:.3f}")
+    if "not a good fit" in detail:
+        parts.append("the fit or the model comparison rejects the model")
+    for key in ("non-finite", "censored", "not enough trials"):
+        if key in detail:
+            parts.append(key)
+    if not parts and v["check_holds"]:
+        parts.append("inside the predicted band" if v["relation"] == "eq" else "on the predicted side")
+    elif not parts:
+        parts.append("outside the predicted band" if v["relation"] == "eq" else "on the wrong side")
+    for c in v["control"]["checks"]:
+        d = c.get("detail") or ""
+        if not c["rejected"]:
+            reason = "not rejected" + (" (not measured)" if c["measured"] is None else "")
+        elif "not a good fit" in d:
+            reason = "rejected by the fit (model comparison or R²)"
+        elif "non-finite" in d or "censored" in d:
+            reason = "rejected: censored / non-finite trials"
+        elif "not enough trials" in d:
+            reason = "rejected: not enough trials"
+        else:
+            reason = "rejected: outside the predicted band"
+        parts.append(f"control {c['setting'] or ''}: {reason}".replace("  ", " "))
+    return "; ".join(parts)
+
+
 def markdown_table(verdicts: list[dict]) -> str:
     out = ["| claim | statement (source) | predicted | measured: mean [95% CI], or worst ratio for a bound "
-           "| negative controls | verdict |", "|---|---|---|---|---|---|"]
+           "| negative controls | verdict | why |", "|---|---|---|---|---|---|---|"]
     reasons = []
     for v in verdicts:
         ctrl = f"{v['control']['description']}: " + "; ".join(
@@ -86,10 +118,24 @@ def markdown_table(verdicts: list[dict]) -> str:
         if v.get("expected_failure"):
             reasons.append(f"- `{v['id']}` ({verdict}): {v['expected_failure']}")
         out.append(f"| `{v['id']}` | {v['statement']} ({v['source']}) | {predicted_text(v)} "
-                   f"| {measured_text(v['measured'], v['interval'], v['kind'])} | {ctrl} | {verdict} |")
+                   f"| {measured_text(v['measured'], v['interval'], v['kind'])} | {ctrl} | {verdict} | {why(v)} |")
     if reasons:
         out += ["", "Expected failures (claims that did not reproduce, with the measured numbers):", ""] + reasons
     return "\n".join(out)
+
+
+def solver_warnings(prov: dict) -> list[str]:
+    """cvxpy statuses other than 'optimal' recorded by any unit (e.g. optimal_inaccurate)."""
+    found = []
+    for entry in prov.get("info") or []:
+        for key, value in entry.items():
+            if "status" not in key:
+                continue
+            values = value if isinstance(value, list) else [value]
+            bad = sorted({str(x) for x in values if str(x) != "optimal"})
+            if bad:
+                found.append(f"unit {entry.get('unit')} ({entry.get('setting')}): {key} = {', '.join(bad)}")
+    return found
 
 
 def report_markdown(sections: list[dict], *, title="theorycheck report", intro="") -> str:
@@ -112,6 +158,11 @@ def report_markdown(sections: list[dict], *, title="theorycheck report", intro="
                   f"commit `{prov.get('git_commit')}`.", ""]
         if s.get("figure"):
             lines += [f"![{s['experiment']}]({s['figure']})", ""]
+        if s.get("caption"):
+            lines += [s["caption"], ""]
+        warnings = solver_warnings(prov)
+        if warnings:
+            lines += ["**Solver warnings** (cvxpy statuses other than `optimal`): " + "; ".join(warnings), ""]
         lines += [markdown_table(s["verdicts"]), ""]
         lines.append("Fit details:")
         lines.append("")

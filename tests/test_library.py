@@ -113,3 +113,19 @@ def test_module_entry_version_and_broken_pipe():
     piped = subprocess.run(f"{sys.executable} -m theorycheck list | head -n 1", shell=True,
                            capture_output=True, text=True)
     assert "BrokenPipeError" not in piped.stderr and "Traceback" not in piped.stderr
+
+
+def test_notebook_example_runs(tmp_path, monkeypatch):
+    """The README's notebook-style example: a paper through the API, a DataFrame, verdicts, a
+    figure (from the cached quick run of this session)."""
+    import runpy
+    from pathlib import Path
+
+    from paper_runs import CACHE_DIR, quick_run
+
+    pytest.importorskip("pandas")
+    quick_run("penalty-bilevel")
+    monkeypatch.setenv("THEORYCHECK_CACHE_DIR", str(CACHE_DIR))
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "examples" / "notebook.py"))
+    assert (tmp_path / "penalty-bilevel.png").exists()

@@ -8,6 +8,10 @@ from experiments.plotting import band, panels, reference_slope
 from .evidence import axis_value, fit_interpolation, grid_means
 
 LABELS = {"oomd": "OOMD (Chen et al.)", "ogd": "OGD, 1/sqrt(t)", "oftrl": "opt. FTRL (Sachs et al.)"}
+# OOMD and optimistic FTRL nearly coincide in the regime panels: distinct line styles and markers
+# keep the one drawn first visible under the other
+STYLES = {"oomd": {"ls": "-", "lw": 2.2}, "ogd": {"ls": "-"},
+          "oftrl": {"ls": "--", "marker": "x", "ms": 3, "markevery": 0.1}}
 
 
 def draw(results, p):
@@ -17,7 +21,7 @@ def draw(results, p):
         for alg in ("oomd", "ogd", "oftrl"):
             tr = results.get(setting=f"regime-{regime}", algorithm=alg)
             it, y = _positive(tr.iterations, tr.series["regret"])
-            band(a, it, y, label=LABELS[alg])
+            band(a, it, y, label=LABELS[alg], **STYLES[alg])
         a.set(xscale="log", yscale="log", xlabel="round t", ylabel="regret",
               title=f"({'abc'[k]}) {regime} regime")
         _ref(a, p["T"], 0.5, "slope 1/2")
@@ -32,7 +36,7 @@ def draw(results, p):
                         label=r"$\propto\sqrt{\cdot}$")
         sym = r"\sigma" if axis == "sigma2" else r"\Sigma"
         a.set(xscale="log", yscale="log", xlabel=rf"${sym}^2_{{1:T}}$", ylabel="regret at T", title=title)
-        a.legend(loc="center right", fontsize=5.5)
+        a.legend(loc="lower right", fontsize=5.5)
     _strongly_convex(ax[5], results)
     _horizons(ax[6], results, p)
     _sweep_panel(ax[7], results, p, "d", (("exp-concave", "optimistic ONS"),
