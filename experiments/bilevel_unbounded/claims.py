@@ -124,34 +124,14 @@ def hypergradient_bias(results, p):
     return _bias(results, p, "updated"), _bias(results, p, "stale")
 
 
-def _accuracy_margin(results, p, variant):
-    ours = results.get(group="cleaning", variant=variant).scalars["test_accuracy"]
-    best = np.maximum(results.get(group="cleaning", variant="soba").scalars["test_accuracy"],
-                      results.get(group="cleaning", variant="aid").scalars["test_accuracy"])
-    return Values(np.asarray(ours) - np.asarray(best), setting=f"{variant} minus best of SOBA, AID")
+# Not a claim: "on data hyper-cleaning BO-REP's clean-test accuracy is at least the baselines'
+# at the same oracle budget" (the paper's Section 5) sits at the edge of what this scale can decide.
+# BO-REP minus the per-trial best of SOBA/AID (tolerance 0.02 = 10 test samples of 500):
+# n_train=100, 8 trials, seeds 0-3: means -0.014, -0.002, -0.005, -0.012, lower ends -0.027..-0.040;
+# n_train=200, 32 trials, seeds 0-5: means -0.0003, -0.006, -0.004, -0.011, -0.004, +0.001, lower
+# ends -0.0201 (seed 3) to -0.0068; full configuration: -0.0014 [-0.0093, 0.0064].  It holds on
+# some seeds and fails on others, so it can be neither a claim nor a strict expected failure; the
+# cleaning units still run and panel (e) of the figure shows the accuracies and weight AUCs.
 
 
-@claim(lambda p: Claim(
-    id=f"{NAME}/hyper-cleaning", source=f"{SOURCE}, Section 5 (data hyper-cleaning experiments)",
-    statement="on data hyper-cleaning BO-REP's clean-test accuracy is at least the baselines' "
-              "(SOBA, AID) at the same oracle budget",
-    quantity="test accuracy of BO-REP minus the best baseline's", kind="phenomenon", predicted=0,
-    # "at least": within 10 test samples of 500 (typed, not from the paper)
-    relation="ge", tolerance=0.02,
-    control="BO-REP with z never updated (no cleaning: the weights never move)",
-    expected_failure=(
-        "does not reproduce at this scale (linear model, n_train=100, budget 6000 calls, 8 trials): "
-        "BO-REP minus the per-trial best of SOBA/AID, seeds 0-3: mean -0.014, -0.002, -0.005, -0.012 "
-        "with Student-t lower ends -0.034, -0.027, -0.034, -0.040 (< -0.02); mean accuracies BO-REP "
-        "0.908-0.921, SOBA 0.912-0.924, AID 0.900-0.915, stale z 0.74-0.78; weight AUC BO-REP "
-        "0.86-0.91 (worst trial 0.76) vs SOBA 0.96-0.97, AID 0.96-0.97")))
-def hyper_cleaning(results, p):
-    """The paper's experiments report BO-REP at least as good as its baselines on hyper-cleaning
-    (RNNs on text there; a linear model on synthetic data here).  Each method spends the same
-    budget of oracle calls, as counted by the oracles.  Control: with z never updated the
-    hypergradient is grad_x f = 0, the weights stay uniform and the flipped labels are fitted:
-    its accuracy falls well below the baselines'."""
-    return _accuracy_margin(results, p, "bo-rep"), _accuracy_margin(results, p, "stale-z")
-
-
-CLAIMS = [complexity, unbounded_smoothness, tracking, hypergradient_bias, hyper_cleaning]
+CLAIMS = [complexity, unbounded_smoothness, tracking, hypergradient_bias]
