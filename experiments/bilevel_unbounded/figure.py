@@ -12,6 +12,14 @@ from experiments.plotting import band, panels, reference_slope
 
 from .config import eps_grid
 
+CAPTION = (
+    '(a) ‖∇Φ‖ against oracle calls for BO-REP, and SOBA diverging from the far start (`unbounde'
+    'd-smoothness`); (b) calls to reach ε against ε with the ε^-4 reference (`complexity`); (c)'
+    " tracking error after each periodic update against the analysis' level (`tracking`); (d) t"
+    "he hypergradient estimator's bias with z updated and stale (`hypergradient-bias`); (e) hyp"
+    'er-cleaning test accuracy and weight AUC (measured, not a claim).'
+)
+
 
 def draw(results, p):
     fig, axes = panels(3, nrows=2, width=6.8, height=2.1)

@@ -15,6 +15,14 @@ LABELS = {"halpern": "Halpern", "halpern-plain": "plain T x_k", "page": "Alg. 1 
           "page-plain": "Alg. 1 without anchor", "alg2": "Alg. 2 (VR-FoRB inner)",
           "alg2-plain": "Alg. 2 without anchor", "eg": "EG", "eag": "EAG"}
 
+CAPTION = (
+    "(a) Halpern's bound ratio on the rotation (`halpern-bound`, `halpern-tight`); (b) least sq"
+    'uares: Halpern, Alg. 1 and their anchorless controls (`halpern-rate`, `page-rate`); (c) bi'
+    'linear-quadratic: Alg. 2 (`alg2-rate`); (d) the matrix game (`game-equilibrium`, `game-vs-'
+    'eg`, expected failures); (e) oracle calls to reach ε against n: √n for the variance-reduce'
+    'd methods, n for the deterministic ones (`sqrt-n-page`, `sqrt-n-alg2`).'
+)
+
 
 def draw(results, p):
     fig, axes = panels(3, 2, height=2.3)

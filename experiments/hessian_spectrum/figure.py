@@ -10,6 +10,16 @@ from experiments.plotting import band, panels
 
 from .config import DENSITY_GRID, SEGMENT_POINTS
 
+CAPTION = (
+    '(a) eigenvalue densities at a trained point for several widths, with the SLQ estimate over'
+    ' the exact one (`bulk-and-outliers`, `width-scales-bulk`); (b) densities for several numbe'
+    'rs of classes k, and at initialization (the control); (c) the top eigenvalues by rank: the'
+    ' bulk edge after k² outliers under MSE (`outlier-count`, `width-keeps-outliers`); (d) top-'
+    'k² eigenvalues of the Hessian against the Gauss-Newton matrix, trained and at initializati'
+    'on (`gauss-newton-outliers`); (e) training loss along the segment between small- and large'
+    '-batch solutions, and to a solution from another initialization (`connected-basins`).'
+)
+
 
 def _median(values):
     return np.nanmedian(np.asarray(values, dtype=float), axis=0)

@@ -6,6 +6,14 @@ import numpy as np
 from .config import FLOOR
 from .evidence import rates
 
+CAPTION = (
+    '(a) symmetric factorized GD: linear convergence at k = r (`symmetric-exact-linear`) and th'
+    'e T^-2 law at k = r + 1 (`symmetric-over-sublinear`); (b) asymmetric GD at k > r over the '
+    'initialization scale α, and k = r (`asymmetric-exact-linear`); (c) the one-step modificati'
+    'on against plain GD (`modified-speedup`); (d) fitted linear rates against α: ∝ α² for plai'
+    'n GD (`asymmetric-over-alpha2`), flat after the modification (`modified-alpha-free`).'
+)
+
 
 def draw(results, p):
     """(a) symmetric k = r vs k > r (log-log, 1/T^2 reference); (b) asymmetric k > r over alpha

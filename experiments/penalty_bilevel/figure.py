@@ -14,6 +14,14 @@ from .config import CONTROL, INSTANCES, SLICE_SIGMAS, eps_grid, sigma_grid
 LABELS = {"a": "(a) quadratic", "b": "(b) box", "c": "(c) rank-def.", "cw": "(c') anisotropic",
           "d": "(d) jump, control"}
 
+CAPTION = (
+    '(a) value gap |ψ − ψ_σ| against σ on instances (a)–(c′) and the jump control (d) (`value-g'
+    'ap`, `psi-sigma-below-psi`); (b) gradient gap (`gradient-gap`); (c) ψ and ψ_σ on a slice o'
+    'f instance (d) through x = 0, where the lower-level solution set is not a singleton; (d) t'
+    "he penalty method's stationarity against oracle calls with σ shrinking with ε and fixed (`"
+    'complexity`).'
+)
+
 
 def _worst(results, p, instance, metric):
     tr = results.get(group="landscape", instance=instance)

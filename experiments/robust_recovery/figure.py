@@ -9,6 +9,14 @@ from experiments.plotting import STYLE, band, panels, reference_slope
 from .config import p_values
 from .samples import required_by_d
 
+CAPTION = (
+    "(a) SubGM from small initialization at r' = d over α (`small-init-vs-overparam`); (b) r' ="
+    " r with 30% outliers: SubGM's linear rate against ρ^t (`linear-convergence`, `outlier-robu"
+    'stness`) and its controls; (c) final error against the outlier fraction, with the breakdow'
+    'n control (`outlier-robustness`, `beyond-global-optimum`); (d) measurements needed against'
+    " d for r' = r and r' = d (`overparam-costs-no-samples`, an expected failure)."
+)
+
 
 def draw(results, p):
     import matplotlib.pyplot as plt

@@ -13,6 +13,17 @@ LABELS = {"oomd": "OOMD (Chen et al.)", "ogd": "OGD, 1/sqrt(t)", "oftrl": "opt. 
 STYLES = {"oomd": {"ls": "-", "lw": 2.2}, "ogd": {"ls": "-"},
           "oftrl": {"ls": "--", "marker": "x", "ms": 3, "markevery": 0.1}}
 
+CAPTION = (
+    '(a)–(c) regret of OOMD, OGD and optimistic FTRL in the three regimes (`convex-stochastic`,'
+    ' `convex-adversarial`); (d), (e) regret against σ²₁:T and Σ²₁:T with the ℓ1 control; (f) s'
+    'trongly convex losses (`strongly-convex-loglog`, `strongly-convex-log-variation`); (g) K s'
+    'hocks against the horizon (`switches-flat-in-T`); (h) exp-concave losses against d (`exp-c'
+    'oncave-d`); (i) the fitted interpolation bound on held-out cells (`convex-interpolation`);'
+    ' (j) regret against the number of shocks (`switches-sqrt-K`); (k) dynamic regret against t'
+    'he path length (`dynamic-path-length`); (l) predictable gradients: optimism against plain '
+    'OMD (`optimism-predictable`).'
+)
+
 
 def draw(results, p):
     fig, ax = panels(4, 3, height=2.1)
@@ -84,6 +95,7 @@ def _predictable(a, results, p):
         band(a, x, y, label=name, marker="o", ms=3)
     a.set(xscale="log", yscale="log", xlabel="horizon T", ylabel="dynamic regret at T",
           title="(l) predictable gradients, σ = 0")
+    a.minorticks_off()      # a one-decade axis would otherwise label every minor tick
     a.legend(loc="upper left", fontsize=5.5)
 
 

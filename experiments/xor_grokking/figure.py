@@ -9,6 +9,14 @@ from experiments.plotting import band, panels
 
 from .config import mu_text
 
+CAPTION = (
+    '(a) train (noisy labels) and test accuracy against the GD step for several ‖μ‖, with the B'
+    'ayes accuracy (`late-benign-overfitting`); (b) the step-1 unit and its controls: large ini'
+    'tialization, a saturating step, a clean strong signal (`first-step-interpolates`, `first-s'
+    'tep-chance-test`); (c) alignment of the first-layer weights with the cluster means, in-pla'
+    'ne and in R^p (`late-features-align`).'
+)
+
 
 def _x(trace):
     return np.maximum(np.asarray(trace.iterations, dtype=float), 0.5)   # step 0 drawn at 0.5
