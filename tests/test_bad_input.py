@@ -94,9 +94,9 @@ def test_bad_output_paths_exit_2_before_any_work(which, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [
     ["run", "sea-omd", "--set", "T=1000000000000"],
-    ["run", "matrix-sensing", "--set", "n=100000"],
+    ["run", "matrix-sensing", "--trials", "100000"],
     ["run", "robust-recovery", "--set", "d=20000"],
-], ids=["sea-omd T=1e12", "matrix-sensing n=1e5", "robust-recovery d=2e4"])
+], ids=["sea-omd T=1e12", "matrix-sensing 1e5 trials", "robust-recovery d=2e4"])
 def test_a_size_the_machine_cannot_hold_is_refused_with_the_estimate(argv, tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(argv + ["--out", str(out), "--no-progress"]) == 2
