@@ -151,6 +151,7 @@ class Experiment:
     - ``figure``: module path of ``draw(results, p)`` (imported only to draw, so editing how a
       figure looks keeps the cache);
     - ``metrics``: metric name -> meaning and unit (written into the provenance);
+    - ``caption``: what each panel of the figure shows, and which claim it illustrates;
     - ``memory(p, trials)``: estimated peak bytes of the largest unit, so that a configuration the
       machine cannot hold is refused before any work.
     """
@@ -159,7 +160,7 @@ class Experiment:
                  sweep: Callable, run_unit: Callable, claims, figure: str | None = None,
                  check_params: Callable | None = None, trials: dict | None = None,
                  metrics: dict[str, str] | None = None, figure_series: Callable | None = None,
-                 module: str | None = None, memory: Callable | None = None):
+                 module: str | None = None, memory: Callable | None = None, caption: str = ""):
         self.name, self.title, self.paper = name, title, paper
         self.params = dict(params)
         self._sweep, self._run_unit, self._check = sweep, run_unit, check_params
@@ -170,6 +171,7 @@ class Experiment:
         self._figure_series = figure_series
         self.module = module
         self._memory = memory
+        self.caption = caption
 
     # ---- parameters -------------------------------------------------------------------------
     def defaults(self, mode: str = "quick") -> dict[str, Any]:
@@ -238,14 +240,6 @@ class Experiment:
         return [(c.claim_for(p), c.gather) for c in self.claim_checks]
 
     # ---- drawing ----------------------------------------------------------------------------
-    @property
-    def caption(self) -> str:
-        """The figure module's CAPTION: what each panel shows and which claim it illustrates
-        (kept in figure.py, outside the cache key)."""
-        if self.figure_module is None:
-            return ""
-        return getattr(importlib.import_module(self.figure_module), "CAPTION", "")
-
     def figure(self, results, p: dict):
         if self.figure_module is None:
             raise NotImplementedError(f"{self.name} has no figure")
@@ -292,10 +286,10 @@ def _letter_panels(fig) -> None:
     import string
 
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison and ax.get_label() != "<colorbar>"]
-    if any(ax.get_title(loc=loc).startswith("(") for ax in panels for loc in ("left", "center", "right")):
-        return      # the figure letters its panels itself
     for letter, ax in zip(string.ascii_lowercase, panels):
-        ax.set_title(f"({letter}) {ax.get_title()}".rstrip())
+        title = ax.get_title()
+        if not title.startswith("("):
+            ax.set_title(f"({letter}) {title}".rstrip())
 
 
 def _quantiles(v: np.ndarray) -> np.ndarray:

@@ -137,7 +137,13 @@ BANDS = ("Lines are medians over trials and shaded bands the 10–90% range over
 
 
 def caption(exp) -> str:
-    return f"*Figure.* {exp.caption} {BANDS}".replace("  ", " ") if exp.caption else f"*Figure.* {BANDS}"
+    """The figure module's CAPTION (what each panel shows, which claim it illustrates; kept in
+    figure.py, outside the cache key) and what the bands are."""
+    import importlib
+
+    text = exp.caption or (getattr(importlib.import_module(exp.figure_module), "CAPTION", "")
+                           if exp.figure_module else "")
+    return f"*Figure.* {text} {BANDS}".replace("  ", " ") if text else f"*Figure.* {BANDS}"
 
 
 def stored_sections(out: Path) -> list[dict]:

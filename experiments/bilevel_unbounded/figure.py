@@ -77,5 +77,5 @@ def draw(results, p):
     ax.set_xticks(pos, names, rotation=30)
     ax.set(ylabel="accuracy (black) / AUC (orange)")
     for letter, a in zip("abcde", axes):
-        a.set_title(f"({letter})", loc="left")
+        a.set_title(f"({letter}) {a.get_title()}".rstrip())
     return fig

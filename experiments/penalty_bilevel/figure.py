@@ -63,7 +63,7 @@ def draw(results, p):
     ax.set(xscale="log", yscale="log", xlabel="oracle calls", ylabel=r"$\|\nabla\psi(x_t)\|$ (dashed: $\varepsilon$)")
     ax.legend(fontsize=4.5)
     for letter, a in zip("abcd", axes):
-        a.set_title(f"({letter})", loc="left")
+        a.set_title(f"({letter}) {a.get_title()}".rstrip())
     return fig
 
 

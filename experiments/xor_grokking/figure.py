@@ -51,7 +51,7 @@ def draw(results, p):
                                      (feat, "c", "first-layer alignment", "center right")):
         ax.set_xscale("log")
         ax.set_xlabel("GD step")
-        ax.set_title(f"({letter}) {title}", loc="left")
+        ax.set_title(f"({letter}) {title}")
         ax.legend(loc=where, fontsize=5.5)
     acc.set_ylabel("accuracy")
     ctrl.set_ylabel("accuracy")
