@@ -20,7 +20,7 @@ def halpern_anchor(k: int) -> float:
 
 def observe(rec: Recorder, t: int, x, op, measure, iters: int, max_calls) -> bool:
     """Record step t when due (and always the last step); True when the run must stop."""
-    done = t >= iters or (max_calls is not None and min(op.calls) >= max_calls)
+    done = t >= iters or (max_calls is not None and op.calls.min() >= max_calls)
     if rec.due(t) or (done and (not rec.iterations or rec.iterations[-1] != t)):
         rec.record(t, op.spent, **measure(x))
     return done

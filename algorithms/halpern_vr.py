@@ -1,26 +1,54 @@
 """Variance-reduced Halpern iterations for finite-sum monotone inclusions 0 in F(u) + G(u),
 F = (1/n) sum_i F_i (Cai, Alacaoglu & Diakonikolas, ICLR 2024).
 
-Randomness (mini-batches, coin flips) is drawn on the host from one Generator per trial; the
-iterates carry the trials along their leading axis, so R trials are one batched pass.  The
-operator charges component calls per trial (a trial whose coin asks for a full evaluation pays n,
-the others pay 2|S| for a mini-batch difference).  Recording follows algorithms/halpern.py:
-``record`` indices in, one :class:`~algorithms.recording.Recording` out.
+Randomness (mini-batches, coin flips) is drawn on the host from one Generator per trial, many
+steps at a time (:class:`TrialDraws`); the iterates carry the trials along their leading axis, so
+R trials are one batched pass.  The operator charges component calls per trial (a trial whose
+coin asks for a full evaluation pays n, the others pay 2|S| for a mini-batch difference).
+Recording follows algorithms/halpern.py: ``record`` indices in, one
+:class:`~algorithms.recording.Recording` out.
 """
 from __future__ import annotations
 
-from array_api_compat import array_namespace
+import numpy as np
+from array_api_compat import array_namespace, device
 
 from .halpern import observe
 from .recording import Recorder
 
 
-def _coins(rngs, prob: float):
-    return [bool(rng.random() < prob) for rng in rngs]
+class TrialDraws:
+    """Per step and trial: ``batch`` component indices in [0, n) and one uniform for a coin.
 
+    Trial r reads its own generator's uniforms in order, ``batch + 1`` per step, drawn ``block``
+    steps at a time (one generator call per trial and block instead of two per step), so its
+    draws do not depend on the block length or on the other trials.  Index j of a step is
+    floor(n u_j); the coin is heads when u_batch < p.  The rows of the sampled components are
+    moved to the device once per block.
+    """
 
-def _indices(rngs, n: int, size: int):
-    return [rng.integers(0, n, size) for rng in rngs]
+    def __init__(self, rngs, op, batch: int, block: int | None = None):
+        self.rngs, self.op, self.batch = rngs, op, batch
+        self.block = block or max(16, 2048 // (batch + 1))
+        self.pos = self.block
+
+    def _refill(self):
+        u = np.stack([rng.random((self.block, self.batch + 1)) for rng in self.rngs], axis=1)
+        idx = np.minimum((u[..., :self.batch] * self.op.n).astype(np.int64), self.op.n - 1)
+        rows = idx + (np.arange(len(self.rngs), dtype=np.int64) * self.op.n)[:, None]
+        self.rows = self.op.xp.asarray(rows.reshape(self.block, -1), device=device(self.op.M_flat))
+        self.coin_u = u[..., self.batch]
+        self.least_coins = self.coin_u.min(axis=1).tolist()   # host floats: "any heads?" is one compare
+        self.pos = 0
+
+    def next(self):
+        """(device rows of the step's sampled components (R * batch,), host coin uniforms (R,),
+        the least of those uniforms: no trial's coin is heads at p <= least)."""
+        if self.pos == self.block:
+            self._refill()
+        t = self.pos
+        self.pos += 1
+        return self.rows[t, ...], self.coin_u[t], self.least_coins[t]
 
 
 def minibatch_cost(batch: int) -> int:
@@ -56,21 +84,25 @@ def page_halpern(op, u0, step: float, iters: int, batch: int, rngs, *, record, m
     xp = array_namespace(u0)
     n = op.n
     rec = Recorder(record, iters)
+    draws = TrialDraws(rngs, op, batch)
     u_prev, u = u0, u0
     est = op.full(u0)
     if observe(rec, 0, u, op, measure, iters, max_calls):
         return rec.result(x=u)
     for k in range(iters):
         if k > 0:
-            coins = _coins(rngs, page_probability(k, n, batch))
-            if all(coins):
+            rows, coin_u, least = draws.next()
+            p_k = page_probability(k, n, batch)
+            coins = coin_u < p_k
+            if coins.all():
                 est = op.full(u)
             else:
-                Ms, _ = op.batch_mean(_indices(rngs, n, batch))
-                full = op.apply(u)
-                op.count([n if c else minibatch_cost(batch) for c in coins])
-                recursive = est + xp.matmul(Ms, (u - u_prev)[..., None])[..., 0]
-                est = xp.where(xp.asarray(coins)[:, None], full, recursive)
+                Ms, _ = op.gather_mean(rows, batch, with_c=False)
+                op.count(np.where(coins, n, minibatch_cost(batch)))
+                est = est + (Ms @ (u - u_prev)[..., None])[..., 0]
+                if least < p_k:
+                    mask = xp.asarray(coins, device=device(u))[:, None]
+                    est = xp.where(mask, op.apply(u), est)
         lam = anchor(k) if anchored else 0.0
         u_prev, u = u, op.resolvent(lam * u0 + (1.0 - lam) * u - step * est)
         if observe(rec, k + 1, u, op, measure, iters, max_calls):
@@ -78,7 +110,7 @@ def page_halpern(op, u0, step: float, iters: int, batch: int, rngs, *, record, m
     return rec.result(x=u)
 
 
-def vr_forb_resolvent(op, anchor, start, scale: float, steps: int, batch: int, rngs, step: float):
+def vr_forb_resolvent(op, anchor, start, scale: float, steps: int, draws: TrialDraws, step: float):
     """Approximate J_{scale (F+G)}(anchor) by the variance-reduced forward-reflected-backward
     method (Alacaoglu, Malitsky & Cevher 2021), mini-batch loopless form, on the 1-strongly
     monotone operator B(z) = scale F(z) + z - anchor (plus scale G):
@@ -87,27 +119,27 @@ def vr_forb_resolvent(op, anchor, start, scale: float, steps: int, batch: int, r
         w_{t+1} = z_{t+1} with probability p = batch/n, else w_t.
 
     A snapshot refresh costs n calls (full F at the new snapshot), a step 2 |S|.  Warm-started
-    at ``start``.
+    at ``start``; ``draws`` (:class:`TrialDraws`) supplies the samples and the refresh coins.
     """
     xp = array_namespace(anchor, start)
-    n = op.n
+    n, batch = op.n, draws.batch
     p = min(1.0, batch / n)
     z = start
     w_prev = w = start
-    Fw = op.full(w)
+    bw = scale * op.full(w) + w - anchor        # B(w): changes only when the snapshot does
     for _ in range(steps):
-        Ms, _ = op.batch_mean(_indices(rngs, n, batch))
+        rows, coin_u, least = draws.next()
+        Ms, _ = op.gather_mean(rows, batch, with_c=False)
         op.count(minibatch_cost(batch))
-        diff = scale * xp.matmul(Ms, (z - w_prev)[..., None])[..., 0] + (z - w_prev)
-        estimate = scale * Fw + w - anchor + diff
-        z_next = op.resolvent(z - step * estimate)
-        coins = _coins(rngs, p)
+        dz = z - w_prev
+        z_next = op.resolvent(z - step * (bw + (scale * (Ms @ dz[..., None])[..., 0] + dz)))
         w_prev = w
-        if any(coins):
-            mask = xp.asarray(coins)[:, None]
+        if least < p:
+            coins = coin_u < p
+            mask = xp.asarray(coins, device=device(z))[:, None]
             w = xp.where(mask, z_next, w)
-            Fw = xp.where(mask, op.apply(w), Fw)
-            op.count([n if c else 0 for c in coins])
+            bw = xp.where(mask, scale * op.apply(w) + w - anchor, bw)
+            op.count(np.where(coins, n, 0))
         z = z_next
     return z
 
@@ -127,11 +159,12 @@ def inexact_halpern(op, u0, scale: float, iters: int, rngs, *, record, measure, 
     anchor: an inexact proximal-point method.
     """
     rec = Recorder(record, iters)
+    draws = TrialDraws(rngs, op, batch)
     u, v = u0, u0
     if observe(rec, 0, v, op, measure, iters, max_calls):
         return rec.result(x=v)
     for k in range(iters):
-        v = vr_forb_resolvent(op, u, v, scale, inner_steps, batch, rngs, inner_step)
+        v = vr_forb_resolvent(op, u, v, scale, inner_steps, draws, inner_step)
         lam = 1.0 / (k + 2) if anchored else 0.0
         u = lam * u0 + (1.0 - lam) * v
         if observe(rec, k + 1, v, op, measure, iters, max_calls):

@@ -10,9 +10,11 @@ monotone_instances.least_squares), R = 32 trials, each with its own instance:
   N steps, per step;
 - PAGE-Halpern step (Alg. 1, batch ceil(sqrt n) = 12): algorithms.halpern_vr.page_halpern over N
   steps recording only the end, per step;
-- floor: the device arithmetic of one step on the same arrays with the random indices drawn
+- floor: the device arithmetic of one step (Alg. 2: plus a snapshot refresh weighted by the
+  chance 1 - (1 - 1/n)^R that some trial refreshes) on the same arrays with the random rows drawn
   beforehand (gather of the sampled components, their mean, the batched products, the update;
-  PAGE adds the full evaluation), i.e. without host RNG, call counting or Python control;
+  PAGE adds the full evaluation for the trials whose coin came up), i.e. without host RNG, call
+  counting or Python control;
 - loop: the same N steps as R separate one-trial calls (one operator and one generator each).
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from algorithms.halpern_vr import page_halpern, vr_forb_resolvent  # noqa: E402
+from algorithms.halpern_vr import TrialDraws, page_halpern, vr_forb_resolvent  # noqa: E402
 from problems import monotone_instances as inst  # noqa: E402
 from problems.monotone import FiniteSumOperator  # noqa: E402
 from timing import best_time  # noqa: E402
@@ -48,7 +50,7 @@ def alg2_run(M, c, u, seed_rngs, steps=STEPS):
     op = FiniteSumOperator(M, c)
     scale = math.sqrt(op.n)
     step = 1.0 / (math.sqrt(op.n) * (1.0 + scale))
-    return vr_forb_resolvent(op, u, u, scale, steps, 1, seed_rngs, step)
+    return vr_forb_resolvent(op, u, u, scale, steps, TrialDraws(seed_rngs, op, 1), step)
 
 
 def page_run(M, c, u, seed_rngs, steps=STEPS):
@@ -57,24 +59,28 @@ def page_run(M, c, u, seed_rngs, steps=STEPS):
     return page_halpern(op, u, 1.0, steps, batch, seed_rngs, record=[steps], measure=lambda x: {})
 
 
-def alg2_floor(op, idx, z, w_prev, anchor, Fw, scale, step):
-    """One inner step's arithmetic with pre-drawn indices idx (R, 1) (no refresh: p = 1/n)."""
-    R, B = idx.shape
-    sel = (idx + np.arange(R)[:, None] * op.n).reshape(R * B)
-    Ms = np.take(op.M_flat, sel, axis=0).reshape(R, B, DIM, DIM).mean(axis=1)
-    diff = scale * np.matmul(Ms, (z - w_prev)[..., None])[..., 0] + (z - w_prev)
-    estimate = scale * Fw + w_prev - anchor + diff
-    return z - step * estimate
+def alg2_floor(op, sel, z, w_prev, bw, scale, step):
+    """One inner step's arithmetic with the sampled rows sel (R,) drawn beforehand (a step
+    without a snapshot refresh, which p = 1/n makes the common case)."""
+    R = z.shape[0]
+    Ms = np.take(op.M_flat, sel, axis=0).reshape(R, DIM, DIM)
+    dz = z - w_prev
+    return z - step * (bw + (scale * np.matmul(Ms, dz[..., None])[..., 0] + dz))
 
 
-def page_floor(op, idx, u, u_prev, u0, est, lam):
-    """One PAGE step's arithmetic with pre-drawn indices and coins (mini-batch branch + full F)."""
-    R, B = idx.shape
-    sel = (idx + np.arange(R)[:, None] * op.n).reshape(R * B)
-    Ms = np.take(op.M_flat, sel, axis=0).reshape(R, B, DIM, DIM).mean(axis=1)
-    full = np.matmul(op.Mbar, u[..., None])[..., 0] + op.cbar
-    recursive = est + np.matmul(Ms, (u - u_prev)[..., None])[..., 0]
-    est = np.where(np.zeros((R, 1), dtype=bool), full, recursive)
+def alg2_refresh_floor(op, mask, z_next, w, bw, anchor, scale):
+    """A snapshot refresh's arithmetic (the trials whose coin came up take z_next and B at it)."""
+    w = np.where(mask, z_next, w)
+    return np.where(mask, scale * (np.matmul(op.Mbar, w[..., None])[..., 0] + op.cbar) + w - anchor, bw)
+
+
+def page_floor(op, sel, u, u_prev, u0, est, lam, mask):
+    """One PAGE step's arithmetic with the sampled rows and coins drawn beforehand (mini-batch
+    estimate, the full F for the trials whose coin came up, the anchored update)."""
+    R = u.shape[0]
+    Ms = np.take(op.M_flat, sel, axis=0).reshape(R, -1, DIM, DIM).mean(axis=1)
+    est = est + np.matmul(Ms, (u - u_prev)[..., None])[..., 0]
+    est = np.where(mask, np.matmul(op.Mbar, u[..., None])[..., 0] + op.cbar, est)
     return lam * u0 + (1.0 - lam) * u - est
 
 
@@ -99,20 +105,24 @@ def main(argv=None):
 
     singles = [(M[r:r + 1], c[r:r + 1], u[r:r + 1]) for r in range(R)]
     lock = best_time(lambda: alg2_run(M, c, u, rngs(R)), repeat=5) / STEPS
-    idx1 = gen.integers(0, N_COMP, (R, 1))
+    sel1 = op.rows(gen.integers(0, N_COMP, (R, 1)))
     scale = math.sqrt(N_COMP)
-    Fw = op.apply(u)
+    bw = scale * op.apply(u)
     z = u + 0.01
-    floor = best_time(lambda: alg2_floor(op, idx1, z, u, u, Fw, scale, 0.01), repeat=20, number=20)
+    floor = best_time(lambda: alg2_floor(op, sel1, z, u, bw, scale, 0.01), repeat=20, number=20)
+    mask1 = (gen.random(R) < 1.0 / N_COMP)[:, None]
+    refresh = best_time(lambda: alg2_refresh_floor(op, mask1, z, u, bw, u, scale), repeat=20, number=20)
+    floor += (1.0 - (1.0 - 1.0 / N_COMP) ** R) * refresh     # expected refresh work per step
     loop = best_time(lambda: [alg2_run(m, cc, uu, rngs(1, 2 + r)) for r, (m, cc, uu) in enumerate(singles)],
                      repeat=3) / STEPS
     print(row("Alg. 2 inner step (VR-FoRB, batch 1)", lock, floor, loop))
 
     batch = int(math.ceil(math.sqrt(N_COMP)))
     lock = best_time(lambda: page_run(M, c, u, rngs(R)), repeat=5) / STEPS
-    idxb = gen.integers(0, N_COMP, (R, batch))
+    selb = op.rows(gen.integers(0, N_COMP, (R, batch)))
     est = op.apply(u)
-    floor = best_time(lambda: page_floor(op, idxb, z, u, u, est, 0.01), repeat=20, number=20)
+    mask = (gen.random(R) < batch / (N_COMP + batch))[:, None]
+    floor = best_time(lambda: page_floor(op, selb, z, u, u, est, 0.01, mask), repeat=20, number=20)
     loop = best_time(lambda: [page_run(m, cc, uu, rngs(1, 2 + r)) for r, (m, cc, uu) in enumerate(singles)],
                      repeat=3) / STEPS
     print(row(f"PAGE-Halpern step (Alg. 1, batch {batch})", lock, floor, loop))

@@ -153,14 +153,19 @@ class Experiment:
     - ``metrics``: metric name -> meaning and unit (written into the provenance);
     - ``caption``: what each panel of the figure shows, and which claim it illustrates;
     - ``memory(p, trials)``: estimated peak bytes of the largest unit, so that a configuration the
-      machine cannot hold is refused before any work.
+      machine cannot hold is refused before any work;
+    - ``stream_key(unit)``: the part of a unit its random streams are derived from (default: the
+      whole unit).  Units with equal stream keys share their streams: common random numbers, e.g.
+      trial r of every n of a sweep on the same draws, so that a per-trial slope over the sweep
+      measures the sweep and not the instance-to-instance spread.
     """
 
     def __init__(self, *, name: str, title: str, paper: str, params: dict[str, Param],
                  sweep: Callable, run_unit: Callable, claims, figure: str | None = None,
                  check_params: Callable | None = None, trials: dict | None = None,
                  metrics: dict[str, str] | None = None, figure_series: Callable | None = None,
-                 module: str | None = None, memory: Callable | None = None, caption: str = ""):
+                 module: str | None = None, memory: Callable | None = None, caption: str = "",
+                 stream_key: Callable | None = None):
         self.name, self.title, self.paper = name, title, paper
         self.params = dict(params)
         self._sweep, self._run_unit, self._check = sweep, run_unit, check_params
@@ -172,6 +177,7 @@ class Experiment:
         self.module = module
         self._memory = memory
         self.caption = caption
+        self._stream_key = stream_key
 
     # ---- parameters -------------------------------------------------------------------------
     def defaults(self, mode: str = "quick") -> dict[str, Any]:
@@ -231,6 +237,10 @@ class Experiment:
 
     def run_unit(self, unit: dict, p: dict, env: RunEnv) -> Trace:
         return self._run_unit(unit, p, env)
+
+    def stream_key(self, unit: dict) -> dict:
+        """What the unit's per-trial random streams are derived from (with the base seed)."""
+        return unit if self._stream_key is None else self._stream_key(unit)
 
     # ---- checking ---------------------------------------------------------------------------
     def claims(self, p: dict) -> list[Claim]:

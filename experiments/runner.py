@@ -70,7 +70,7 @@ def compute_unit(module: str, unit: dict, p: dict, seed: int, trials: int, backe
     from threadpoolctl import threadpool_limits
 
     exp = importlib.import_module(module).EXPERIMENT
-    env = RunEnv(backend_module(backend), trial_rngs(seed, exp.name, unit, trials), dtype)
+    env = RunEnv(backend_module(backend), trial_rngs(seed, exp.name, exp.stream_key(unit), trials), dtype)
     with threadpool_limits(limits=threads):
         try:
             trace = exp.run_unit(unit, p, env)

@@ -4,21 +4,21 @@ Every problem of the halpern-vr experiment is affine: F_i(u) = M_i u + c_i, stor
 as M (R, n, D, D) and c (R, n, D), plus the resolvent of the constraint part G (identity, a box
 projection, or a projection onto a product of two simplices).  The oracle counts component
 evaluations per trial: a full evaluation F(u) costs n, a mini-batch mean over S costs |S|, and a
-difference F_S(u) - F_S(v) costs 2|S|.  Indices and coin flips come from the host; the counts are
-kept twice: as host ints (``calls``: control flow such as a call budget never asks the device) and
-as a device array (``spent``: recorded next to the iterates without a host copy).
+difference F_S(u) - F_S(v) costs 2|S|.  Indices and coin flips come from the host, so the counts
+live on the host (``calls``, an int64 array: control flow such as a call budget never asks the
+device); ``spent`` copies them to the device when a step is recorded (host to device only).
 """
 from __future__ import annotations
 
-from array_api_compat import array_namespace
+import numpy as np
+from array_api_compat import array_namespace, device
 
 CONSTRAINTS = ("none", "box", "simplices")
 
 
 def matvec(M, u):
     """Batched M u: (..., D, D) x (..., D) -> (..., D)."""
-    xp = array_namespace(M, u)
-    return xp.matmul(M, u[..., None])[..., 0]
+    return (M @ u[..., None])[..., 0]     # the operator: no namespace look-up in hot loops
 
 
 def norm(u):
@@ -69,8 +69,8 @@ class FiniteSumOperator:
         if constraint not in CONSTRAINTS:
             raise ValueError(f"unknown constraint {constraint!r}: valid are {', '.join(CONSTRAINTS)}")
         self.constraint, self.lo, self.hi, self.split = constraint, lo, hi, split
-        self.calls = [0] * self.R
-        self.spent = xp.zeros((self.R,), dtype=xp.int64)
+        self._calls = np.zeros(self.R, dtype=np.int64)
+        self._uniform = 0          # calls charged to every trial, not yet added to _calls
 
     @property
     def game_matrix(self):
@@ -80,16 +80,26 @@ class FiniteSumOperator:
             raise ValueError("game_matrix is defined for a game on simplices only")
         return self.Mbar[:, :self.split, self.split:]
 
+    @property
+    def calls(self):
+        """Per-trial component calls so far (host int64 array)."""
+        if self._uniform:
+            self._calls += self._uniform
+            self._uniform = 0
+        return self._calls
+
+    @property
+    def spent(self):
+        """The per-trial calls so far as an (R,) device array (for recording)."""
+        return self.xp.asarray(self.calls, copy=True, device=device(self.M_flat))
+
     # ---- counting oracles ---------------------------------------------------------------
     def count(self, per_trial) -> None:
-        """Add per-trial component calls (an int, or one int per trial)."""
+        """Add per-trial component calls: an int (every trial), or a host int array (R,)."""
         if isinstance(per_trial, int):
-            self.calls = [a + per_trial for a in self.calls]
-            self.spent = self.spent + per_trial
-            return
-        per_trial = [int(b) for b in per_trial]
-        self.calls = [a + b for a, b in zip(self.calls, per_trial)]
-        self.spent = self.spent + self.xp.asarray(per_trial, dtype=self.xp.int64)
+            self._uniform += per_trial
+        else:
+            self._calls += per_trial
 
     def full(self, u, *, charge=True):
         """F(u) for every trial; costs n component calls per trial when charged."""
@@ -101,18 +111,30 @@ class FiniteSumOperator:
         """F(u) without charging: for measuring residuals, never inside an algorithm's step."""
         return matvec(self.Mbar, u) + self.cbar
 
+    def rows(self, idx):
+        """Host rows of M_flat / c_flat, (R * B,), of per-trial component indices idx (R, B)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        return (idx + (np.arange(idx.shape[0], dtype=np.int64) * self.n)[:, None]).reshape(-1)
+
+    def gather_mean(self, sel, batch: int, *, with_c: bool = True):
+        """Mean (M_S, c_S) over the sampled components, given their rows ``sel`` (R * batch,) on
+        the device; c_S is None unless ``with_c``.  Not charged here."""
+        xp = self.xp
+        Ms = xp.take(self.M_flat, sel, axis=0)            # (R * batch, D, D)
+        if batch > 1:
+            Ms = xp.mean(xp.reshape(Ms, (self.R, batch, self.D, self.D)), axis=1)
+        if not with_c:
+            return Ms, None
+        cs = xp.reshape(xp.take(self.c_flat, sel, axis=0), (self.R, batch, self.D))
+        return Ms, xp.mean(cs, axis=1)
+
     def batch_mean(self, idx):
         """Mean (M_S, c_S) over a host index array idx (R, B) of components, one set per trial.
 
         Not charged here: the caller charges what it evaluates with them (B or 2B per trial).
         """
-        xp = self.xp
-        R, B = len(idx), len(idx[0])
-        offsets = xp.reshape(xp.arange(R, dtype=xp.int64) * self.n, (R, 1))
-        sel = xp.reshape(xp.asarray(idx, dtype=xp.int64) + offsets, (R * B,))  # rows of M_flat
-        Ms = xp.reshape(xp.take(self.M_flat, sel, axis=0), (R, B, self.D, self.D))
-        cs = xp.reshape(xp.take(self.c_flat, sel, axis=0), (R, B, self.D))
-        return xp.mean(Ms, axis=1), xp.mean(cs, axis=1)
+        sel = self.xp.asarray(self.rows(idx), device=device(self.M_flat))
+        return self.gather_mean(sel, len(idx[0]))
 
     def batch(self, u, idx):
         """F_S(u) = mean over S of F_i(u); costs |S| per trial."""
@@ -129,6 +151,8 @@ class FiniteSumOperator:
     # ---- resolvent and residuals ----------------------------------------------------------
     def resolvent(self, u):
         """J_G(u): projection onto the constraint set (any step size gives the same map)."""
+        if self.constraint == "none":
+            return u
         return project(u, self.constraint, lo=self.lo, hi=self.hi, split=self.split)
 
     def residual(self, u, step):

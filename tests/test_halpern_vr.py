@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from algorithms.halpern import extra_anchored_gradient, extragradient, halpern
-from algorithms.halpern_vr import inexact_halpern, page_halpern
+from algorithms.halpern_vr import TrialDraws, inexact_halpern, page_halpern
 from conftest import dtype_tol
 from experiments.backend import to_backend, to_numpy
 from experiments.halpern_vr.runs import first_hits
@@ -61,7 +61,7 @@ def test_algorithms_backend_generic(name, xp):
     np.testing.assert_allclose(to_numpy(got.state["x"]), ref.state["x"], rtol=dtype_tol(), atol=dtype_tol())
     np.testing.assert_allclose(to_numpy(got.metrics["residual"]), ref.metrics["residual"],
                                rtol=dtype_tol(), atol=dtype_tol())
-    assert op.calls == ref_op.calls
+    np.testing.assert_array_equal(op.calls, ref_op.calls)
     np.testing.assert_array_equal(to_numpy(got.calls), ref.calls)
     # the device-side count recorded at the last step is the host-side count
     np.testing.assert_array_equal(to_numpy(got.calls)[:, -1], op.calls)
@@ -70,14 +70,29 @@ def test_algorithms_backend_generic(name, xp):
 def test_oracle_call_counts_pinned():
     """Regression guards: deterministic counts are exact; the random ones are pinned for a seed."""
     n = N_COMPONENTS
-    counts = {name: _run(name, np)[1].calls for name in METHODS}
+    counts = {name: _run(name, np)[1].calls.tolist() for name in METHODS}
     assert counts["halpern"] == [ITERS * n] * 3          # one full evaluation per step
     assert counts["eg"] == [2 * ITERS * n] * 3           # two per step
     assert counts["eag"] == [2 * ITERS * n] * 3
     # PAGE: a first full pass, then n (coin) or 2 * batch per step
     assert all(n + (ITERS - 1) * 2 * 4 <= c <= ITERS * n for c in counts["page"])
-    assert counts["page"] == [196, 208, 204]          # identical to the pre-migration code
-    assert counts["alg2"] == [192, 192, 228]
+    assert counts["page"] == [200, 180, 192]          # pinned with the block draws (TrialDraws)
+    assert counts["alg2"] == [168, 216, 180]
+
+
+@pytest.mark.parametrize("block", [1, 7, 64])
+def test_trial_draws_do_not_depend_on_block_or_other_trials(block):
+    """Trial r reads its own generator in order: the same draws whatever the block length and
+    whether it runs alone or beside other trials."""
+    op = _lsq_operator(np, R=3)
+    draws = TrialDraws([np.random.default_rng([5, r]) for r in range(3)], op, 4, block=block)
+    alone = TrialDraws([np.random.default_rng([5, 1])], _lsq_operator(np, R=1), 4, block=5)
+    for _ in range(20):
+        rows, coin, least = draws.next()
+        rows1, coin1, _ = alone.next()
+        assert least == coin.min()
+        np.testing.assert_array_equal(rows[4:8] - op.n, rows1)      # trial 1's rows, offset by n
+        assert coin[1] == coin1[0] and 0 <= rows1.min() and rows1.max() < op.n
 
 
 def test_recording_is_on_the_iterates_device(xp):
@@ -90,7 +105,7 @@ def test_budget_stops_on_host_counts():
     op = _lsq_operator(np)
     out = halpern(op, np.zeros((op.R, op.D)), 1.0, 1000, record=[0, 1000], measure=_residual(op),
                   max_calls=5 * N_COMPONENTS)
-    assert out.iterations == [0, 5] and op.calls == [5 * N_COMPONENTS] * 3
+    assert out.iterations == [0, 5] and op.calls.tolist() == [5 * N_COMPONENTS] * 3
 
 
 def _rotation_operator(angle):
@@ -157,3 +172,22 @@ def test_cvxpy_box_least_squares_is_fixed_point():
     grad = d["A"].T @ (d["A"] @ x - d["b"]) / 30
     assert status == "optimal"
     assert np.linalg.norm(x - np.clip(x - grad, -0.3, 0.3)) < 1e-6
+
+
+def test_n_sweep_shares_streams_and_mean_operator():
+    """Common random numbers: the scaling units of one problem share a stream key, so trial r
+    draws the same mean operator at every n; fixed-n units keep their own streams."""
+    from experiments.halpern_vr import EXPERIMENT
+    from experiments.seeds import trial_rngs
+
+    p = EXPERIMENT.defaults("quick")
+    units = EXPERIMENT.sweep(p)
+    scaling = [u for u in units if u["sweep"] == "n" and u["problem"] == "bq"]
+    keys = {str(EXPERIMENT.stream_key(u)) for u in scaling}
+    assert len(scaling) >= 10 and len(keys) == 1
+    fixed = [u for u in units if u["sweep"] == "fixed"]
+    assert all(EXPERIMENT.stream_key(u) == u for u in fixed)
+    means = [inst.bilinear_quadratic(trial_rngs(0, EXPERIMENT.name, EXPERIMENT.stream_key(u), 2)[1],
+                                     u["n"], p["m"])["solution"] for u in scaling]
+    for z in means[1:]:
+        np.testing.assert_array_equal(z, means[0])

@@ -185,7 +185,7 @@ def test_vr_forb_inner_loop(monkeypatch):
     def build(n):
         op = _operator()
         u = _dev(np.full((op.R, op.D), 0.5))
-        return lambda: halpern_vr.vr_forb_resolvent(op, u, u, 2.0, n, 2, _rngs(8), 0.05)
+        return lambda: halpern_vr.vr_forb_resolvent(op, u, u, 2.0, n, halpern_vr.TrialDraws(_rngs(8), op, 2), 0.05)
     _assert_sync_free(monkeypatch, build)
 
 
