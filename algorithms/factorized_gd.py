@@ -13,6 +13,11 @@ runs that share their trial's instance (iterates (R, G, n, k); e.g. several init
 scales): A is then applied to all G iterates in one matmul.  One gradient evaluation (one
 application of A and one of its adjoint, each a single batched matmul) is one oracle call per
 run and is counted.  Both methods record through :class:`algorithms.recording.Recorder`.
+
+With one operator per trial, the trials run in consecutive blocks whose operators fit the cache
+(problems.sensing.cache_block_trials), each block all its iterations in lockstep; the block
+recordings are joined into one.  Every batched operation treats the trials one by one, so the
+numbers are bitwise those of the all-trials lockstep (tests/test_matrix_sensing_blocks.py).
 """
 from __future__ import annotations
 
@@ -20,31 +25,32 @@ from array_api_compat import array_namespace
 
 from algorithms.recording import Recorder, Recording
 from problems.matrix_sensing import squared_error
-from problems.sensing import adjoint_many, measure_many
+from problems.sensing import adjoint_many, cache_block_trials, measure_many
+
+# The gradients below run once per step on small arrays: they take the namespace from one array
+# and multiply with ``@`` / ``.mT`` (both array-API standard), because array_namespace over
+# several arrays and the compat wrappers cost more than the arithmetic at the quick sizes.
 
 
 def _residual_matrix(A, y, Z):
     """A*(A(Z) - y) / m, shaped like Z: (R, n1, n2) or (R, G, n1, n2); y is (R, m)."""
-    xp = array_namespace(A, y, Z)
-    R, m = A.shape[0], A.shape[1]
-    n1, n2 = Z.shape[-2], Z.shape[-1]
+    xp = array_namespace(Z)
+    R, n1, n2 = Z.shape[0], Z.shape[-2], Z.shape[-1]
     Zg = xp.reshape(Z, (R, -1, n1, n2))
-    residual = measure_many(A, Zg) - xp.expand_dims(y, axis=-1)      # (R, m, G)
-    return xp.reshape(adjoint_many(A, residual, n1, n2), Z.shape) / m
+    residual = measure_many(A, Zg) - y[..., None]                    # (R, m, G)
+    return xp.reshape(adjoint_many(A, residual, n1, n2), Z.shape) / A.shape[1]
 
 
 def symmetric_gradient(A, y, X):
     """Gradient of ||A(X X^T) - y||^2 / (4m) in X: (R, n, k)."""
-    xp = array_namespace(A, y, X)
-    S = _residual_matrix(A, y, xp.matmul(X, X.mT))
-    return xp.matmul((S + S.mT) / 2, X)
+    S = _residual_matrix(A, y, X @ X.mT)
+    return ((S + S.mT) / 2) @ X
 
 
 def asymmetric_gradient(A, y, F, G):
     """Gradients of ||A(F G^T) - y||^2 / (2m) in F and in G."""
-    xp = array_namespace(A, y, F, G)
-    S = _residual_matrix(A, y, xp.matmul(F, G.mT))
-    return xp.matmul(S, G), xp.matmul(S.mT, F)
+    S = _residual_matrix(A, y, F @ G.mT)
+    return S @ G, S.mT @ F
 
 
 def rebalance(F, G, beta: float):
@@ -66,26 +72,34 @@ def rebalance(F, G, beta: float):
     return beta * xp.matmul(F, inv_sqrt), xp.matmul(G, sqrt) / beta
 
 
-def symmetric_gd(A, y, X0, *, step: float, iterations: int, record, target) -> Recording:
+def symmetric_gd(A, y, X0, *, step: float, iterations: int, record, target,
+                 trials_per_block: int | None = None) -> Recording:
     """Gradient descent X <- X - step * grad f(X) on the symmetric parameterization X X^T.
 
     Records ``sq_error`` = ||X_t X_t^T - target||_F^2, shape (R, [G,] T), at the iterations in
     ``record`` (``target`` broadcasts against X X^T, e.g. (R, 1, n, n) for X of shape
     (R, G, n, k)); calls = gradient evaluations per run (one per step); state: the final X.
+    The trials run in cache-sized blocks (:func:`_in_trial_blocks`; ``trials_per_block``
+    overrides the size); the result does not depend on the blocks.
     """
-    xp = array_namespace(A, y, X0)
+    return _in_trial_blocks(_symmetric_gd, A, (y, X0), target, trials_per_block,
+                            step=step, iterations=iterations, record=record)
+
+
+def _symmetric_gd(A, y, X0, target, *, step, iterations, record) -> Recording:
     rec = Recorder(record, iterations)
     X = X0
     for t in range(iterations + 1):
         if rec.due(t):
-            rec.record(t, t, sq_error=squared_error(xp.matmul(X, X.mT), target))
+            rec.record(t, t, sq_error=squared_error(X @ X.mT, target))
         if t < iterations:
             X = X - step * symmetric_gradient(A, y, X)
     return rec.result(X=X)
 
 
 def asymmetric_gd(A, y, F0, G0, *, step: float, iterations: int, record, target,
-                  rebalance_at: int | None = None, beta: float = 0.5) -> Recording:
+                  rebalance_at: int | None = None, beta: float = 0.5,
+                  trials_per_block: int | None = None) -> Recording:
     """Gradient descent on (F, G) (asymmetric parameterization F G^T), both factors stepping from
     the same iterate.
 
@@ -94,18 +108,64 @@ def asymmetric_gd(A, y, F0, G0, *, step: float, iterations: int, record, target,
     no oracle call.  Records ``sq_error`` (R, [G,] T); state: the final F and G, and
     ``gradient_gram`` = sum over steps of (grad_F^T grad_F - grad_G^T grad_G), (R, [G,] k, k): with
     simultaneous steps the imbalance F^T F - G^T G changes by exactly step^2 times that sum.
+    Trials run in cache-sized blocks, as in :func:`symmetric_gd`.
     """
-    xp = array_namespace(A, y, F0, G0)
+    return _in_trial_blocks(_asymmetric_gd, A, (y, F0, G0), target, trials_per_block,
+                            step=step, iterations=iterations, record=record,
+                            rebalance_at=rebalance_at, beta=beta)
+
+
+def _asymmetric_gd(A, y, F0, G0, target, *, step, iterations, record, rebalance_at, beta) -> Recording:
     rec = Recorder(record, iterations)
     F, G = F0, G0
-    gram = xp.zeros_like(xp.matmul(F0.mT, F0))
+    gram = array_namespace(F0).zeros_like(F0.mT @ F0)
     for t in range(iterations + 1):
         if t == rebalance_at:
             F, G = rebalance(F, G, beta)
         if rec.due(t):
-            rec.record(t, t, sq_error=squared_error(xp.matmul(F, G.mT), target))
+            rec.record(t, t, sq_error=squared_error(F @ G.mT, target))
         if t < iterations:
             gF, gG = asymmetric_gradient(A, y, F, G)
-            gram = gram + xp.matmul(gF.mT, gF) - xp.matmul(gG.mT, gG)
+            gram = gram + gF.mT @ gF - gG.mT @ gG
             F, G = F - step * gF, G - step * gG
     return rec.result(F=F, G=G, gradient_gram=gram)
+
+
+# ---- trial blocks ------------------------------------------------------------------------------
+def _in_trial_blocks(run, A, per_trial, target, trials_per_block, **options) -> Recording:
+    """``run(A, *per_trial, target, **options)`` over consecutive blocks of trials, joined.
+
+    Trials are independent and every batched operation treats them one by one, so a block's
+    result is bitwise the rows of the all-trials result; a block only changes which operators
+    the loop rereads at each step (problems.sensing.cache_block_trials sizes them).  A
+    shared operator (leading axis 1) and a target without the trial axis go to every block.
+    """
+    xp = array_namespace(A, target, *per_trial)
+    trials = per_trial[0].shape[0]
+    size = trials_per_block or cache_block_trials(A, trials)
+    if size >= trials:
+        return run(A, *per_trial, target, **options)
+    iterate_ndim = per_trial[-1].ndim
+    own_operator = A.shape[0] == trials
+    own_target = target.ndim == iterate_ndim and target.shape[0] == trials
+
+    def rows(x, lo):          # the stop stays in range: the array API does not clip slices
+        return x[lo:min(lo + size, trials), ...]
+
+    parts = [run(rows(A, lo) if own_operator else A, *(rows(x, lo) for x in per_trial),
+                 rows(target, lo) if own_target else target, **options)
+             for lo in range(0, trials, size)]
+    return _join_trials(xp, parts)
+
+
+def _join_trials(xp, parts) -> Recording:
+    """One Recording from the Recordings of consecutive trial blocks (concatenated on the device
+    along the trial axis; the recorded iterations are the same in every block)."""
+    def join(arrays):
+        return xp.concat(list(arrays), axis=0)
+
+    first = parts[0]
+    calls = first.calls if isinstance(first.calls, list) else join(p.calls for p in parts)
+    metrics = {k: join(p.metrics[k] for p in parts) for k in first.metrics}
+    state = {k: join(p.state[k] for p in parts) for k in first.state}
+    return Recording(list(first.iterations), calls, metrics, state)
