@@ -9,10 +9,11 @@ Run: python benchmarks/bench_suite.py [PAPER ...] [--no-hot-paths] [--trials R]
    Printed per paper: units, wall seconds, CPU seconds (this process and its finished children,
    resource.getrusage: the figure to trust on a shared machine), claims held / total and claims
    passed (held, or a documented expected failure that failed as expected); then the total.
-2. Unless --no-hot-paths: the hot-path benchmarks of the three papers issue 11 names
-   (bench_matrix_sensing, bench_halpern_vr, bench_sea_omd), each timing one iteration of the
-   real quick-configuration hot path against its numeric floor and against a naive loop over
-   32 one-trial calls, all measured in the same run.
+2. Unless --no-hot-paths: the hot-path benchmarks of all nine papers (bench_matrix_sensing,
+   bench_halpern_vr, bench_sea_omd, bench_robust_recovery, bench_bilevel for bilevel-unbounded
+   and penalty-bilevel, bench_networks for xor-grokking, softmax-collapse and hessian-spectrum),
+   each timing one iteration of the real quick-configuration hot path against its numeric floor
+   and against a naive loop over 32 one-trial calls, all measured in the same run.
 """
 from __future__ import annotations
 
@@ -88,11 +89,15 @@ def main():
     print("held: the claim holds (check passes, every control rejected); passed: held, or a documented "
           "expected failure that failed as expected.")
     if not args.no_hot_paths:
+        import bench_bilevel
         import bench_halpern_vr
         import bench_matrix_sensing
+        import bench_networks
+        import bench_robust_recovery
         import bench_sea_omd
 
-        for mod in (bench_matrix_sensing, bench_halpern_vr, bench_sea_omd):
+        for mod in (bench_matrix_sensing, bench_halpern_vr, bench_sea_omd, bench_robust_recovery, bench_bilevel,
+                    bench_networks):
             print()
             mod.main([])
 

@@ -1,0 +1,198 @@
+"""xor-grokking, softmax-collapse, hessian-spectrum: one step of each small-network hot loop at the
+quick configuration against its numeric floor and against a naive loop over trials, all measured
+in the same run.
+
+Run: python benchmarks/bench_networks.py [--trials R]   (prints a table; asserts nothing)
+
+R = 32 trials (the quick runs have 8, 4 and 8), each with its own data as the run units build it;
+one BLAS thread, as the runner runs units:
+- xor-grokking: algorithms.xor_grokking.train_span_gd (GD in span coordinates, n = 100, m = 50,
+  ||mu|| = 25, step 0.05; p only enters the one-off Gram matrices: built by the unit's own code
+  at p = 1000 with 100 test points);
+- softmax-collapse: algorithms.training.adam on algorithms.softmax_collapse.gradient (q = 23,
+  46 -> 64 -> 64 -> 23 bias-free ReLU MLP, n = 264, float32, softmax CE), plain and with ⊥Grad;
+- hessian-spectrum (d = 10, h = 32, k = 3, n = 240, MSE): gradient_descent and sgd (batch 4) on
+  NetworkObjective.gradient; one block of 8 columns of dense_curvature (its R-operator on the
+  tiled arrays); one iteration of lanczos_top_k on the Gauss-Newton operator (47 iterations).
+Lockstep: the real function over N steps recording only the end, per step.  Floor: the step's
+arithmetic on plain arrays (the matmuls, the loss derivative, the update; HVP: the R-operator's
+products, forward pass done; Lanczos: the Gauss-Newton product and two reorthogonalizations
+against j = 23 vectors by matmul), minibatch indices drawn beforehand, no Recorder, namespace
+look-ups or flat-vector views.  Loop: the same N steps as R one-trial calls, per step.
+With glibc's default malloc, freed temporaries over ~2 MB go back to the OS and are page-faulted
+in again on the next step; which side pays more depends on the order of allocations.  Run with
+MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=4000000000 to take that out of all three.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from algorithms import softmax_collapse as sc  # noqa: E402
+from algorithms.hessian import lanczos_top_k  # noqa: E402
+from algorithms.hessian_spectrum import _tile  # noqa: E402
+from algorithms.network_objective import NetworkObjective  # noqa: E402
+from algorithms.networks import Architecture, curvature_operator, init_params  # noqa: E402
+from algorithms.training import adam, gradient_descent, sgd  # noqa: E402
+from algorithms.xor_grokking import train_span_gd  # noqa: E402
+from experiments.base import RunEnv  # noqa: E402
+from experiments.xor_grokking.runs import _stack, noise_statistics, span_data  # noqa: E402
+from problems.classification import gaussian_mixture, one_hot  # noqa: E402
+from problems.modular_arithmetic import modular_addition_split  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+from timing import best_time  # noqa: E402
+
+
+
+def rngs(R, seed=0):
+    return [np.random.default_rng([seed, r]) for r in range(R)]
+
+
+def one(A, r):
+    return A if r is None else A[r:r + 1]
+
+
+def mT(A):
+    return A.transpose(0, 2, 1)
+
+
+def xor_floor(d, C, a, step):
+    """One span-GD step: pre = X W_0 + K C, f = relu(pre) a, the logistic l', the masked update."""
+    pre = d.pre0 + d.gram @ C
+    z = d.labels * (np.maximum(pre, 0.0) @ a)
+    e = np.exp(-np.abs(z))
+    dl = -d.labels * np.where(z >= 0, e, 1.0) / (1.0 + e)
+    return C - step * (dl[..., None] * (pre > 0) * (a / pre.shape[1]))
+
+
+def sc_floor(X, Y, W, m, v, perp, lr=1e-2, b1=0.9, b2=0.99):
+    """One Adam step of the 2-hidden-layer MLP (softmax cross-entropy), with ⊥Grad when ``perp``."""
+    Z1 = X @ W[0]
+    A1 = np.maximum(Z1, 0)
+    Z2 = A1 @ W[1]
+    A2 = np.maximum(Z2, 0)
+    F = A2 @ W[2]
+    E = np.exp(F - F.max(-1, keepdims=True))
+    D = (E / E.sum(-1, keepdims=True) - Y) / X.shape[1]
+    D2 = (D @ mT(W[2])) * (Z2 > 0)
+    gs = [(mT(X) @ ((D2 @ mT(W[1])) * (Z1 > 0))), mT(A1) @ D2, mT(A2) @ D]
+    gs = [g.reshape(g.shape[0], -1) for g in gs]
+    if perp:
+        gs = [sc.project_out(g, w.reshape(w.shape[0], -1)) for g, w in zip(gs, W)]
+    g = np.concatenate(gs, axis=-1)
+    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * (g * g)
+    return lr * (m / (1 - b1)) / (np.sqrt(v / (1 - b2)) + 1e-25), m, v
+
+
+def mlp_floor(X, Y, W1, b1, W2, b2):
+    """Gradient of a d -> h -> k ReLU MLP with biases under MSE, flattened."""
+    Z1 = X @ W1 + b1[:, None]
+    A1, R = np.maximum(Z1, 0), X.shape[0]
+    D = (A1 @ W2 + b2[:, None] - Y) / X.shape[1]
+    D1 = (D @ mT(W2)) * (Z1 > 0)
+    return np.concatenate([(mT(X) @ D1).reshape(R, -1), D1.sum(1), (mT(A1) @ D).reshape(R, -1), D.sum(1)], -1)
+
+
+def rop_floor(X, W1, W2, A1, d1, D, V, full):
+    """The R-operator product (H or Gauss-Newton) of that MLP under MSE, the forward pass done."""
+    R, (d, h), k, n = V.shape[0], W1.shape[1:], W2.shape[2], X.shape[1]
+    VW1, Vb1, VW2, Vb2 = V[:, :d * h].reshape(R, d, h), V[:, d * h:d * h + h], V[:, d * h + h:-k].reshape(R, h, k), V[:, -k:]
+    RA1 = d1 * (X @ VW1 + Vb1[:, None])
+    rD = (RA1 @ W2 + A1 @ VW2 + Vb2[:, None]) / n
+    gW2, back = mT(A1) @ rD, rD @ mT(W2)
+    if full:
+        gW2, back = gW2 + mT(RA1) @ D, back + D @ mT(VW2)
+    rD1 = back * d1
+    return np.concatenate([(mT(X) @ rD1).reshape(R, -1), rD1.sum(1), gW2.reshape(R, -1), rD.sum(1)], -1)
+
+
+def interleaved(fns, rounds):
+    """Best time per call of each (fn, number), timed in turn ``rounds`` times (a passing load hits all)."""
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        best = [min(b, best_time(fn, repeat=1, number=k)) for b, (fn, k) in zip(best, fns)]
+    return best
+
+
+def bench(label, run, R, floor, per, rounds=5, floor_number=3):
+    """run(r): the real function over ``per`` steps on all trials (r=None) or on trial r alone."""
+    lock, fl, loop = interleaved([(lambda: run(None), 1), (floor, floor_number), (lambda: [run(r) for r in range(R)], 1)], rounds)
+    lock, loop = lock / per, loop / per
+    print(f"| {label:<46} | {lock * 1e6:9.1f} | {fl * 1e6:9.1f} | {lock / fl:6.2f}x | {loop * 1e6:10.1f} | {loop / lock:6.2f}x |",
+          flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trials", type=int, default=32)
+    R = ap.parse_args(argv).trials
+    malloc = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "default"
+    print(f"## small networks: one step at the quick configuration, R = {R} trials, 1 BLAS thread, glibc "
+          f"malloc {malloc} (per step, microseconds; floor and loop measured in the same run)")
+    print("| hot path | lockstep us | floor us | /floor | loop us | loop/lockstep |\n|---|---|---|---|---|---|")
+    with threadpool_limits(limits=1):        # as the runner runs units
+        _rows(R)
+    print("floor: the step's arithmetic on the same arrays (no Recorder, no namespace look-ups or flat "
+          "views); loop: R one-trial calls of the same function.")
+
+
+def _rows(R):
+    p = {"n": 100, "n_test": 100, "p": 1000, "width": 50}
+    datas = [span_data(noise_statistics(g, p, {"flip_prob": 0.1, "init_scale": 1e-6}, RunEnv(np, [g])), 25.0) for g in rngs(R)]
+    full, C, a = _stack(datas), np.zeros((R, 100, 50)), np.where(np.arange(50) < 25, 1.0, -1.0) / np.sqrt(50)
+    span = {r: full if r is None else _stack(datas[r:r + 1]) for r in [None, *range(R)]}
+    bench("xor-grokking span GD step (n=100, m=50)", lambda r: train_span_gd(span[r], step=0.05, steps=20, record=[20]), R,
+          lambda: xor_floor(full, C, a, 0.05), 20)
+
+    X, Y = (a.astype(np.float32) for a in modular_addition_split(rngs(R), 23, 0.5)[:2])
+    arch = Architecture(46, (64, 64), 23, "relu", bias=False)
+    th = init_params(arch, rngs(R), scheme="lecun", init_scale=3 ** -0.5).astype(np.float32)
+    Ws, m, v = [np.ascontiguousarray(W) for W, _ in arch.views(th)], 0.01 * th, th * th
+    for perp in (False, True):
+        def run(r, perp=perp):
+            return adam(lambda t: sc.gradient(arch, t, one(X, r), one(Y, r), sc.CrossEntropy), one(th, r), lr=1e-2, steps=8,
+                        record=[8], betas=(0.9, 0.99), eps=1e-25, transform=sc.perpendicular_gradient(arch) if perp else None)
+        bench(f"softmax-collapse {'⊥Grad ' if perp else ''}Adam step (q=23, f32)", run, R,
+              lambda perp=perp: sc_floor(X, Y, Ws, m, v, perp), 8, 4)
+
+    Xh, labels = gaussian_mixture(rngs(R), 240, 10, 3, 4.0, 0.4)
+    Yh, arch = one_hot(labels, 3, Xh.dtype), Architecture(10, (32,), 3, "relu")
+    th = init_params(arch, rngs(R, 1), scheme="lecun")
+    objs = {r: NetworkObjective(arch, one(Xh, r), one(Yh, r), "mse") for r in [None, *range(R)]}
+    (W1, b1), (W2, b2) = ((np.ascontiguousarray(W), b) for W, b in arch.views(th))
+    Z1 = Xh @ W1 + b1[:, None]
+    A1, d1 = np.maximum(Z1, 0), (Z1 > 0).astype(Xh.dtype)
+    D = (A1 @ W2 + b2[:, None] - Yh) / Xh.shape[1]
+    bench("hessian-spectrum GD step (d=10, h=32, k=3, n=240)", lambda r: gradient_descent(
+        objs[r].gradient, one(th, r), lr=0.1, steps=20, record=[20]), R, lambda: th - 0.1 * mlp_floor(Xh, Yh, W1, b1, W2, b2), 20)
+    idx = np.random.default_rng(3).integers(0, 240, (R, 4, 1))
+    bench("hessian-spectrum SGD step (batch 4)", lambda r: sgd(
+        objs[r].gradient, one(th, r), n=240, batch=4, lr=0.05, steps=200, record=[200], rngs=rngs(R if r is None else 1, 2)), R,
+        lambda: th - 0.05 * mlp_floor(np.take_along_axis(Xh, idx, 1), np.take_along_axis(Yh, idx, 1), W1, b1, W2, b2), 200)
+
+    V = np.repeat(np.eye(arch.n_params)[None, :8], R, axis=0).reshape(R * 8, -1)
+    applies = {r: curvature_operator(arch, _tile(one(th, r), 8), _tile(one(Xh, r), 8), _tile(one(Yh, r), 8), "mse", "full")
+               for r in [None, *range(R)]}        # what dense_curvature applies to each block
+    tiled = [_tile(a, 8) for a in (Xh, W1, W2, A1, d1, D)]
+    bench(f"hessian-spectrum HVP block of 8 columns (P={arch.n_params})", lambda r: applies[r](V if r is None else V[:8]), R,
+          lambda: rop_floor(*tiled, V, True), 1, 6)
+    Q = mT(np.linalg.qr(np.random.default_rng(4).standard_normal((R, arch.n_params, 23)))[0])
+
+    def lanczos_floor():
+        Hq = w = rop_floor(Xh, W1, W2, A1, d1, D, Q[:, 0], False)
+        for _ in range(2):
+            w = w - (mT(Q) @ (Q @ w[..., None]))[..., 0]
+        return np.sum(Q[:, 0] * Hq, -1), w / np.sqrt(np.sum(w * w, -1))[:, None]
+    bench("hessian-spectrum Lanczos iteration (GN, 47 its)", lambda r: lanczos_top_k(
+        curvature_operator(arch, one(th, r), one(Xh, r), one(Yh, r), "mse", "gauss_newton"), one(th, r), 9,
+        rngs(R if r is None else 1, 5), iterations=47), R, lanczos_floor, 47, 4, 10)
+
+
+if __name__ == "__main__":
+    main()
