@@ -157,7 +157,14 @@ class Experiment:
     - ``stream_key(unit)``: the part of a unit its random streams are derived from (default: the
       whole unit).  Units with equal stream keys share their streams: common random numbers, e.g.
       trial r of every n of a sweep on the same draws, so that a per-trial slope over the sweep
-      measures the sweep and not the instance-to-instance spread.
+      measures the sweep and not the instance-to-instance spread;
+    - ``batch_key(unit)``: a hashable, or None (default: None for every unit).  Units with equal
+      non-None keys may be computed together, in one lockstep pass over all their trials, so that
+      the per-call overhead of small array operations is paid once for all of them;
+    - ``run_units(units, p, envs)``: the units of one batch key together, one :class:`RunEnv` per
+      unit (each with that unit's own per-trial generators); returns one :class:`Trace` per unit,
+      equal to what ``run_unit`` gives for that unit alone (row-wise arithmetic, own noise), so a
+      unit's results never depend on the units it was batched with.
     """
 
     def __init__(self, *, name: str, title: str, paper: str, params: dict[str, Param],
@@ -165,7 +172,8 @@ class Experiment:
                  check_params: Callable | None = None, trials: dict | None = None,
                  metrics: dict[str, str] | None = None, figure_series: Callable | None = None,
                  module: str | None = None, memory: Callable | None = None, caption: str = "",
-                 stream_key: Callable | None = None):
+                 stream_key: Callable | None = None, batch_key: Callable | None = None,
+                 run_units: Callable | None = None):
         self.name, self.title, self.paper = name, title, paper
         self.params = dict(params)
         self._sweep, self._run_unit, self._check = sweep, run_unit, check_params
@@ -178,6 +186,7 @@ class Experiment:
         self._memory = memory
         self.caption = caption
         self._stream_key = stream_key
+        self._batch_key, self._run_units = batch_key, run_units
 
     # ---- parameters -------------------------------------------------------------------------
     def defaults(self, mode: str = "quick") -> dict[str, Any]:
@@ -241,6 +250,15 @@ class Experiment:
     def stream_key(self, unit: dict) -> dict:
         """What the unit's per-trial random streams are derived from (with the base seed)."""
         return unit if self._stream_key is None else self._stream_key(unit)
+
+    def batch_key(self, unit: dict):
+        """The key under which ``unit`` may be run together with others (None: alone)."""
+        if self._batch_key is None or self._run_units is None:
+            return None
+        return self._batch_key(unit)
+
+    def run_units(self, units: list[dict], p: dict, envs: list[RunEnv]) -> list[Trace]:
+        return self._run_units(units, p, envs)
 
     # ---- checking ---------------------------------------------------------------------------
     def claims(self, p: dict) -> list[Claim]:

@@ -23,6 +23,8 @@ from .results import Results
 from .seeds import trial_rngs
 
 PARALLEL = ("loky", "dask")
+MAX_BATCH_UNITS = 16    # units of one batch key run together, at most (Experiment.batch_key)
+MAX_BATCH_ROWS = 512    # and at most this many trial rows (units x trials) in one pass
 
 
 @dataclass
@@ -79,6 +81,27 @@ def compute_unit(module: str, unit: dict, p: dict, seed: int, trials: int, backe
         return mark_divergence(_as_numpy(trace))
 
 
+def compute_units(module: str, units: list[dict], p: dict, seed: int, trials: int, backend: str,
+                  dtype: str = "float64", threads: int = 1) -> list[Trace]:
+    """Run units of one batch key together (``Experiment.run_units``), each on its own streams
+    exactly as :func:`compute_unit` builds them; one trace per unit, like :func:`compute_unit`'s."""
+    import importlib
+
+    from threadpoolctl import threadpool_limits
+
+    exp = importlib.import_module(module).EXPERIMENT
+    xp = backend_module(backend)
+    envs = [RunEnv(xp, trial_rngs(seed, exp.name, exp.stream_key(u), trials), dtype) for u in units]
+    with threadpool_limits(limits=threads):
+        try:
+            traces = exp.run_units(units, p, envs)
+        except Exception as exc:
+            raise RuntimeError(f"{exp.name}: units {units} (run together) failed: {exc}") from exc
+        if len(traces) != len(units):
+            raise RuntimeError(f"{exp.name}: run_units returned {len(traces)} traces for {len(units)} units")
+        return [mark_divergence(_as_numpy(t)) for t in traces]
+
+
 def _as_numpy(trace: Trace) -> Trace:
     conv = lambda a: None if a is None else np.asarray(to_numpy(a))
     return Trace(conv(trace.iterations), {k: conv(v).astype(float) for k, v in trace.series.items()},
@@ -122,7 +145,8 @@ def run_experiment(exp, p: dict, opts: RunOptions, *, mode: str = "quick") -> Re
         bar = tqdm(total=len(units), initial=len(units) - len(todo), desc=exp.name, unit="unit",
                    disable=not opts.progress, leave=False)
         try:
-            for i, trace in zip(todo, _execute(exp.name, [units[i] for i in todo], p, opts, trials)):
+            for j, trace in _execute(exp, [units[i] for i in todo], p, opts, trials):
+                i = todo[j]
                 traces[i] = trace
                 if (trace.diverged_at < 0).all():
                     cache.store(exp.name, keys[i], trace)
@@ -132,23 +156,62 @@ def run_experiment(exp, p: dict, opts: RunOptions, *, mode: str = "quick") -> Re
     return Results(exp.name, units, traces)
 
 
-def _execute(name, units, p, opts: RunOptions, trials):
-    module = registry.MODULES[name]
-    args = [(module, u, p, opts.seed, trials, opts.backend, opts.dtype, opts.threads) for u in units]
+def batches(exp, units: list[dict], trials: int) -> list[list[int]]:
+    """Positions of ``units`` grouped into tasks: units with equal non-None batch keys together
+    (groups in order of first appearance, split into near-equal parts of at most
+    MAX_BATCH_UNITS units and MAX_BATCH_ROWS trial rows), every other unit alone.  Depends only
+    on the units and the trial count, so --jobs never changes what is computed together."""
+    groups: dict = {}
+    tasks: list[list[int]] = []
+    for i, u in enumerate(units):
+        key = exp.batch_key(u)
+        if key is None:
+            tasks.append([i])
+        elif key in groups:
+            groups[key].append(i)
+        else:
+            groups[key] = [i]
+            tasks.append(groups[key])
+    cap = max(1, min(MAX_BATCH_UNITS, MAX_BATCH_ROWS // max(trials, 1)))
+    out = []
+    for task in tasks:
+        parts = -(-len(task) // cap)
+        cuts = [len(task) * k // parts for k in range(parts + 1)]
+        out += [task[a:b] for a, b in zip(cuts, cuts[1:])]
+    return out
+
+
+def _execute(exp, units, p, opts: RunOptions, trials):
+    """Yields (position in ``units``, trace), a task's traces in order, tasks in order."""
+    module = registry.MODULES[exp.name]
+    common = (p, opts.seed, trials, opts.backend, opts.dtype, opts.threads)
+    tasks = batches(exp, units, trials)
+    calls = [(compute_units, (module, [units[i] for i in task], *common)) if len(task) > 1
+             else (_compute_one, (module, units[task[0]], *common)) for task in tasks]
     if opts.parallel == "loky" and opts.jobs == 1:
-        for a in args:
-            yield compute_unit(*a)
-        return
-    from joblib import Parallel, delayed, parallel_config
+        results = (fn(*a) for fn, a in calls)
+    else:
+        from joblib import Parallel, delayed, parallel_config
 
-    if opts.parallel == "dask":
-        from dask.distributed import Client
+        if opts.parallel == "dask":
+            from dask.distributed import Client
 
-        with Client(opts.scheduler), parallel_config(backend="dask"):
-            yield from Parallel(n_jobs=-1, return_as="generator")(delayed(compute_unit)(*a) for a in args)
-        return
-    yield from Parallel(n_jobs=opts.jobs, backend="loky", return_as="generator")(
-        delayed(compute_unit)(*a) for a in args)
+            with Client(opts.scheduler), parallel_config(backend="dask"):
+                results = Parallel(n_jobs=-1, return_as="generator")(delayed(fn)(*a) for fn, a in calls)
+                yield from _positions(tasks, results)
+            return
+        results = Parallel(n_jobs=opts.jobs, backend="loky", return_as="generator")(
+            delayed(fn)(*a) for fn, a in calls)
+    yield from _positions(tasks, results)
+
+
+def _compute_one(*args) -> list[Trace]:
+    return [compute_unit(*args)]
+
+
+def _positions(tasks, results):
+    for task, traces in zip(tasks, results):
+        yield from zip(task, traces)
 
 
 def verify(exp, results: Results, p: dict) -> list[Verdict]:

@@ -75,6 +75,26 @@ def theta_schedule(kind: str, T: int, d: int, *, center, amplitude: float = 0.0,
     raise ValueError(f"unknown schedule {kind!r}: valid schedules are {', '.join(SCHEDULES)}")
 
 
+def schedule_labels(kind: str, T: int, switches: int = 0) -> np.ndarray:
+    """(T,) which of the schedule's thetas each round plays (theta_t = theta_s when labels agree),
+    known from the schedule alone: counts of each theta over any prefix of rounds follow without
+    sorting the (T, d) rows.  Labels of equal thetas (e.g. amplitude 0) may differ."""
+    t = np.arange(T)
+    if kind == "fixed":
+        return np.zeros(T, dtype=np.intp)
+    if kind == "alternating":
+        return t % 2
+    if kind in ("switches", "ray-switches"):
+        return _segment(t, T, switches) % 2
+    if kind == "shocks":
+        labels = np.zeros(T, dtype=np.intp)
+        labels[shock_rounds(T, switches)] = 1
+        return labels
+    if kind == "drift":
+        return t
+    raise ValueError(f"unknown schedule {kind!r}: valid schedules are {', '.join(SCHEDULES)}")
+
+
 def _segment(t, T, switches):
     """Index of the segment each round falls in, for ``switches`` evenly spaced switches."""
     return (t * (switches + 1)) // T
@@ -172,39 +192,51 @@ def host_loss(loss: str, u: np.ndarray, thetas: np.ndarray, delta: float = 1.0) 
 
 # ---- the per-round oracle (array-API generic) -----------------------------------------------
 class SEAStream:
-    """Round-t oracle of one SEA instance for R trials in lockstep.
+    """Round-t oracle of SEA instances for R rows (trials, possibly of several instances) in lockstep.
 
-    ``thetas`` (T, d) is shared by the trials (the adversary is oblivious); ``noise`` is (T, R, d).
-    ``gradient`` is the stochastic first-order oracle grad f(x, xi_t) (one call per trial);
-    ``expected_loss`` is F_t(x), used only to measure regret, never shown to the learner.
+    ``thetas`` is (T, d), shared by every row (the adversary is oblivious), or (T, R, d), one
+    schedule per row (instances with different schedules run together); ``noise`` is (T, R, d).
+    ``gradient`` is the stochastic first-order oracle grad f(x, xi_t) (one call per row);
+    ``expected_loss`` / ``expected_losses`` are F_t(x), used only to measure regret, never shown
+    to the learner.  Every operation is row-wise: a row's values do not depend on the other rows.
     """
 
     def __init__(self, loss: str, thetas, noise, rho: float, delta: float = 1.0):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}: valid losses are {', '.join(LOSSES)}")
-        self.loss, self.thetas, self.noise = loss, thetas, noise
-        self.rho, self.delta = float(rho), float(delta)
+        self.xp = xp = array_namespace(noise, thetas)   # once: the oracle is called every round
         self.T, self.R, self.d = noise.shape
-        self.xp = array_namespace(noise, thetas)   # once: the oracle is called every round
+        # (T, 1 or R, d): thetas[t] broadcasts against the (R, d) iterate either way
+        self.thetas = xp.reshape(thetas, (self.T, 1, self.d)) if thetas.ndim == 2 else thetas
+        self.loss, self.noise = loss, noise
+        self.rho, self.delta = float(rho), float(delta)
 
-    def expected_loss(self, x, t: int):
+    def _loss_of(self, z):
+        """h(z) over the last axis."""
         xp = self.xp
-        z = x - self.thetas[t, :]
         if self.loss == "quadratic":
-            return 0.5 * xp.sum(z * z, axis=-1)
+            return 0.5 * xp.vecdot(z, z)
         if self.loss == "huber":
-            n = xp.sqrt(xp.sum(z * z, axis=-1))
+            n = xp.sqrt(xp.vecdot(z, z))
             return xp.where(n <= self.delta, 0.5 * n * n, self.delta * n - 0.5 * self.delta**2)
         return xp.sum(xp.abs(z), axis=-1)
 
+    def expected_loss(self, x, t: int):
+        """F_t(x) for x (R, d): (R,)."""
+        return self._loss_of(x - self.thetas[t, ...])
+
+    def expected_losses(self, xs, start: int):
+        """F_t(x_t) for a block xs (B, R, d) of rounds start .. start + B - 1: (B, R)."""
+        return self._loss_of(xs - self.thetas[start:start + xs.shape[0], ...])
+
     def expected_gradient(self, x, t: int):
         xp = self.xp
-        z = x - self.thetas[t, :]
+        z = x - self.thetas[t, ...]
         if self.loss == "quadratic":
             return z
-        if self.loss == "huber":
-            n = xp.sqrt(xp.sum(z * z, axis=-1, keepdims=True))
-            return z * (self.delta / xp.where(n > self.delta, n, xp.full_like(n, self.delta)))
+        if self.loss == "huber":   # z / max(1, |z|/delta): the projection of z onto the delta-ball
+            n = xp.sqrt(xp.vecdot(z, z)[..., None])
+            return z * (self.delta / xp.maximum(n, self.delta))
         return xp.sign(z)
 
     def gradient(self, x, t: int):

@@ -2,7 +2,9 @@
 
 Regret is measured against the expected losses, not the realized ones: the realized comparator
 argmin_u sum_t f(u, xi_t) is biased downwards by about sqrt(sigma^2 T), the very order the bounds
-are about.  Closed forms where they exist, cvxpy otherwise (and in the tests, as a cross-check).
+are about.  Closed forms where they exist, cvxpy otherwise (and in the tests, as a cross-check):
+one parametrized (DPP) problem per (loss, number of thetas, d, rho, delta), compiled once and
+re-solved with new thetas and counts.
 """
 from __future__ import annotations
 
@@ -22,10 +24,36 @@ def distinct_thetas(thetas: np.ndarray):
     return values, counts.astype(float)
 
 
+def distinct_labelled(thetas: np.ndarray, labels: np.ndarray):
+    """The distinct rows of ``thetas`` (in np.unique's order) and each round's index into them,
+    from per-round labels known from the schedule (problems.sea.schedule_labels; equal labels,
+    equal rows): only the few labelled rows are sorted and merged, never the (T, d) rows."""
+    th, labels = np.asarray(thetas, dtype=float), np.asarray(labels)
+    present = np.flatnonzero(np.bincount(labels))
+    where = np.zeros(len(present) and present[-1] + 1, dtype=np.intp)
+    where[labels] = np.arange(len(labels))                    # a round of each label
+    rows = th[where[present]]
+    compact = np.zeros_like(where)
+    compact[present] = np.arange(len(present))
+    if not np.array_equal(rows[compact[labels]], th):
+        raise ValueError("labels do not match the thetas: rounds with one label differ")
+    order = np.lexsort(rows.T[::-1])                          # lexicographic, as np.unique
+    new = np.concatenate([[True], np.any(rows[order][1:] != rows[order][:-1], axis=1)])
+    index = np.empty(len(rows), dtype=np.intp)
+    index[order] = np.cumsum(new) - 1                         # equal rows share one index
+    return rows[order][new], index[compact[labels]]
+
+
 def comparator(loss: str, thetas: np.ndarray, rho: float, delta: float = 1.0, *, solver=None):
     """(u*, sum_t F_t(u*), how) for the rounds in ``thetas``; ``how`` is 'closed form' or the
     cvxpy solver used."""
     values, counts = distinct_thetas(thetas)
+    return counted_comparator(loss, values, counts, rho, delta, solver=solver)
+
+
+def counted_comparator(loss: str, values: np.ndarray, counts: np.ndarray, rho: float,
+                       delta: float = 1.0, *, solver=None):
+    """:func:`comparator` for the distinct thetas ``values`` occurring ``counts`` times."""
     u = closed_form(loss, values, counts, rho, delta)
     how = "closed form"
     if u is None:
@@ -79,28 +107,11 @@ def _two_points(loss: str, values: np.ndarray, counts: np.ndarray, delta: float)
 
 def cvxpy_comparator(loss: str, values: np.ndarray, counts: np.ndarray, rho: float,
                      delta: float = 1.0, *, solver=None):
-    """argmin_{||u|| <= rho} sum_j counts_j h(u - theta_j) with cvxpy.
-
-    The norm-Huber is written as an infimal convolution, h(z) = min_w ||w||^2/2 + delta ||z - w||,
-    which is DCP.
-    """
-    import cvxpy as cp
-
-    d = values.shape[1]
-    u = cp.Variable(d)
-    terms = []
-    if loss == "quadratic":
-        terms = [c * 0.5 * cp.sum_squares(u - v) for v, c in zip(values, counts)]
-    elif loss == "huber":
-        w = cp.Variable((len(values), d))
-        terms = [c * (0.5 * cp.sum_squares(w[j]) + delta * cp.norm(u - v - w[j], 2))
-                 for j, (v, c) in enumerate(zip(values, counts))]
-    elif loss == "l1":
-        terms = [c * cp.norm(u - v, 1) for v, c in zip(values, counts)]
-    else:
-        raise ValueError(f"unknown loss {loss!r}")
-    scale = 1.0 / counts.sum()   # keep the objective O(1) for the solver's tolerances
-    prob = cp.Problem(cp.Minimize(scale * cp.sum(terms)), [cp.norm(u, 2) <= rho])
+    """argmin_{||u|| <= rho} sum_j counts_j h(u - theta_j) with cvxpy (the problem of
+    :func:`_parametrized_problem`, compiled once per shape and re-solved)."""
+    prob, u, thetas, weights = _parametrized_problem(loss, len(values), values.shape[1], rho, delta)
+    thetas.value = np.asarray(values, dtype=float)
+    weights.value = counts / counts.sum()   # keep the objective O(1) for the solver's tolerances
     solver = solver or "CLARABEL"
     prob.solve(solver=solver)
     if prob.status not in ("optimal", "optimal_inaccurate"):
@@ -108,13 +119,53 @@ def cvxpy_comparator(loss: str, values: np.ndarray, counts: np.ndarray, rho: flo
     return project_ball(np.asarray(u.value, dtype=float), rho), f"cvxpy/{solver} ({prob.status})"
 
 
+_PROBLEMS: dict = {}
+
+
+def _parametrized_problem(loss: str, k: int, d: int, rho: float, delta: float):
+    """min_{||u|| <= rho} sum_j w_j s_j s.t. s_j >= h(u - theta_j), with the thetas and the
+    weights w as cvxpy Parameters (DPP): canonicalized at the first solve, re-solved after.
+
+    The norm-Huber is written as an infimal convolution, h(z) = min_w ||w||^2/2 + delta ||z - w||,
+    which is DCP."""
+    key = (loss, k, d, float(rho), float(delta))
+    if key in _PROBLEMS:
+        return _PROBLEMS[key]
+    import cvxpy as cp
+
+    u, s = cp.Variable(d), cp.Variable(k)
+    thetas, weights = cp.Parameter((k, d)), cp.Parameter(k, nonneg=True)
+    if loss == "quadratic":
+        cons = [s[j] >= 0.5 * cp.sum_squares(u - thetas[j]) for j in range(k)]
+    elif loss == "huber":
+        w = cp.Variable((k, d))
+        cons = [s[j] >= 0.5 * cp.sum_squares(w[j]) + delta * cp.norm(u - thetas[j] - w[j], 2)
+                for j in range(k)]
+    elif loss == "l1":
+        cons = [s[j] >= cp.norm(u - thetas[j], 1) for j in range(k)]
+    else:
+        raise ValueError(f"unknown loss {loss!r}")
+    prob = cp.Problem(cp.Minimize(weights @ s), cons + [cp.norm(u, 2) <= rho])
+    _PROBLEMS[key] = (prob, u, thetas, weights)
+    return _PROBLEMS[key]
+
+
 def prefix_comparator_losses(loss: str, thetas: np.ndarray, checkpoints, rho: float,
-                             delta: float = 1.0):
+                             delta: float = 1.0, *, labels=None):
     """min_u sum_{t <= tau} F_t(u) for each checkpoint tau (1-based round counts), and the ways
-    they were computed."""
+    they were computed.  ``labels`` (problems.sea.schedule_labels) gives the counts of each theta
+    in every prefix by counting labels (no sort of the rows per checkpoint); without it the rows
+    are sorted once."""
+    if labels is None:
+        values, index = np.unique(np.asarray(thetas, dtype=float), axis=0, return_inverse=True)
+        index = index.reshape(-1)
+    else:
+        values, index = distinct_labelled(thetas, labels)
     out, hows = [], set()
     for tau in checkpoints:
-        _, total, how = comparator(loss, thetas[: int(tau)], rho, delta)
+        counts = np.bincount(index[: int(tau)], minlength=len(values)).astype(float)
+        seen = counts > 0
+        _, total, how = counted_comparator(loss, values[seen], counts[seen], rho, delta)
         out.append(total)
         hows.add(how)
     return np.asarray(out), sorted(hows)

@@ -21,6 +21,8 @@ EXPERIMENT = Experiment(
     params=config.PARAMS,
     sweep=config.sweep,
     run_unit=runs.run_unit,
+    batch_key=runs.batch_key,
+    run_units=runs.run_units,
     claims=CLAIMS,
     check_params=config.check_params,
     trials=config.TRIALS,
@@ -33,5 +35,5 @@ EXPERIMENT = Experiment(
         "regret_T": "regret after the unit's last round T [loss units]",
     },
     module="experiments.sea_omd",
-    memory=lambda p, trials: 8.0 * 16 * trials * p["T"] * max(max(p["dims"]), p["d"]),  # (R, T, d) noise + temporaries
+    memory=config.memory,
 )

@@ -89,6 +89,16 @@ def check_params(p):
             f"(got max {max(p['grid_amplitudes'])})")
 
 
+def memory(p, trials) -> float:
+    """Estimated peak bytes: the larger of one unit's (R, T, d) noise and temporaries at the
+    largest d, and a batch of units run together (runs.run_units): its noise, per-row thetas and
+    draws over up to MAX_BATCH_ROWS rows at the convex-claim d."""
+    from experiments.runner import MAX_BATCH_ROWS, MAX_BATCH_UNITS
+
+    rows = min(MAX_BATCH_UNITS * trials, max(MAX_BATCH_ROWS, trials))
+    return 8.0 * p["T"] * max(16 * trials * max(max(p["dims"]), p["d"]), 4 * rows * p["d"])
+
+
 def horizons(p) -> list[int]:
     """T/16, T/8, T/4, T/2, T: the horizons of the flat-in-T claims."""
     return [max(p["T"] // 2**k, 10) for k in (4, 3, 2, 1, 0)]
