@@ -10,6 +10,8 @@ kind (``calls_upper_grad``, ``calls_lower_grad``, ``calls_hvp``, ``calls_jvp``).
 recorded before the t-th x-update (t = 0: the start, after BO-REP's initialization refinement;
 BO-REP records after the periodic lower-level update that opens its step t).
 No host synchronization inside the loops; a diverging trial simply carries NaN/Inf.
+SGD steps on the lower level ask ``oracles.lower_grad_y`` (grad_y g alone, with the noise stream
+and count of a full lower_grad call), so no x-partial is computed only to be dropped.
 
 Step sizes are arguments: the theorems fix them up to constants the experiments choose; the
 docstrings give the schedules and where they come from.
@@ -53,7 +55,7 @@ def epoch_sgd(oracles, x, y, *, step: float, epochs: int, steps: int):
         avg = xp.zeros_like(y)
         n = steps * 2 ** k
         for _ in range(n):
-            y = y - (step / 2 ** k) * oracles.lower_grad(x, y)[1]
+            y = y - (step / 2 ** k) * oracles.lower_grad_y(x, y)
             avg = avg + y / n
         y = avg
     return y
@@ -82,7 +84,7 @@ def bo_rep(oracles, x0, y0, *, iterations: int, record, measure, eta: float, gam
     ranges I = 2-3, N = 3-10, nu = 1e-2 are those of the authors' code.  The hypergradient uses z_t
     (SOBA convention); the code applies the updated z: a second-order difference.
     """
-    xp = array_namespace(x0, y0)
+    xp = array_namespace(x0, y0)      # once: the loop below runs on small arrays
     rec = Recorder(record, iterations)
     x = x0
     y = epoch_sgd(oracles, x, y0, step=gamma, epochs=refine_epochs, steps=refine_steps)
@@ -91,7 +93,7 @@ def bo_rep(oracles, x0, y0, *, iterations: int, record, measure, eta: float, gam
     for t in range(iterations + 1):
         if t > 0 and t % period == 0:
             for _ in range(lower_steps):
-                y = y - gamma * oracles.lower_grad(x, y)[1]
+                y = y - gamma * oracles.lower_grad_y(x, y)
         _maybe_record(rec, t, oracles, measure, x, y, z)
         if t == rec.last:
             break
@@ -99,7 +101,8 @@ def bo_rep(oracles, x0, y0, *, iterations: int, record, measure, eta: float, gam
         h = fx - oracles.jvp(x, y, z)
         z = _project_ball(z - nu * (oracles.hvp(x, y, z) - fy), z_radius)
         m = beta * m + (1.0 - beta) * h
-        x = x - eta * m / xp.maximum(norm(m), _TINY)[..., None]
+        m_norm = xp.sqrt(xp.sum(m * m, axis=-1))          # problems.bilevel.norm, namespace known
+        x = x - eta * m / xp.maximum(m_norm, _TINY)[..., None]
     return rec.result(x=x, y=y, z=z)
 
 
@@ -124,7 +127,7 @@ def soba(oracles, x0, y0, *, iterations: int, record, measure, alpha: float, rho
         if t == rec.last:
             break
         a, r = alpha / (t + 1) ** alpha_decay, rho / (t + 1) ** rho_decay
-        gy = oracles.lower_grad(x, y)[1]
+        gy = oracles.lower_grad_y(x, y)
         fx, fy = oracles.upper_grad(x, y)
         hz, jz = oracles.hvp(x, y, z), oracles.jvp(x, y, z)
         x, y, z = x - a * (fx - jz), y - r * gy, z - r * (hz - fy)
@@ -184,7 +187,7 @@ def aid(oracles, x0, y0, *, iterations: int, record, measure, alpha: float, gamm
         if t == rec.last:
             break
         for _ in range(inner_steps):
-            y = y - gamma * oracles.lower_grad(x, y)[1]
+            y = y - gamma * oracles.lower_grad_y(x, y)
         fx, fy = oracles.upper_grad(x, y, batch)
         if solver == "neumann":
             v = _neumann(oracles, x, y, fy, hessian_steps, gamma if eta is None else eta)
@@ -217,7 +220,7 @@ def ttsa(oracles, x0, y0, *, iterations: int, record, measure, alpha: float, bet
         _maybe_record(rec, t, oracles, measure, x, y, u)
         if t == rec.last:
             break
-        y = y - beta * oracles.lower_grad(x, y)[1]
+        y = y - beta * oracles.lower_grad_y(x, y)
         fx, fy = oracles.upper_grad(x, y)
         p = [int(d[t]) for d in depths]
         u = fy

@@ -25,7 +25,9 @@ from array_api_compat import array_namespace
 
 from algorithms.recording import Recorder, Recording
 from problems.matrix_sensing import squared_error
-from problems.sensing import adjoint_many, cache_block_trials, measure_many
+from problems.sensing import adjoint_many, measure_many
+
+from .trial_blocks import in_trial_blocks
 
 # The gradients below run once per step on small arrays: they take the namespace from one array
 # and multiply with ``@`` / ``.mT`` (both array-API standard), because array_namespace over
@@ -79,10 +81,10 @@ def symmetric_gd(A, y, X0, *, step: float, iterations: int, record, target,
     Records ``sq_error`` = ||X_t X_t^T - target||_F^2, shape (R, [G,] T), at the iterations in
     ``record`` (``target`` broadcasts against X X^T, e.g. (R, 1, n, n) for X of shape
     (R, G, n, k)); calls = gradient evaluations per run (one per step); state: the final X.
-    The trials run in cache-sized blocks (:func:`_in_trial_blocks`; ``trials_per_block``
+    The trials run in cache-sized blocks (:func:`in_trial_blocks`; ``trials_per_block``
     overrides the size); the result does not depend on the blocks.
     """
-    return _in_trial_blocks(_symmetric_gd, A, (y, X0), target, trials_per_block,
+    return in_trial_blocks(_symmetric_gd, A, (y, X0), target, trials_per_block,
                             step=step, iterations=iterations, record=record)
 
 
@@ -110,7 +112,7 @@ def asymmetric_gd(A, y, F0, G0, *, step: float, iterations: int, record, target,
     simultaneous steps the imbalance F^T F - G^T G changes by exactly step^2 times that sum.
     Trials run in cache-sized blocks, as in :func:`symmetric_gd`.
     """
-    return _in_trial_blocks(_asymmetric_gd, A, (y, F0, G0), target, trials_per_block,
+    return in_trial_blocks(_asymmetric_gd, A, (y, F0, G0), target, trials_per_block,
                             step=step, iterations=iterations, record=record,
                             rebalance_at=rebalance_at, beta=beta)
 
@@ -129,43 +131,3 @@ def _asymmetric_gd(A, y, F0, G0, target, *, step, iterations, record, rebalance_
             gram = gram + gF.mT @ gF - gG.mT @ gG
             F, G = F - step * gF, G - step * gG
     return rec.result(F=F, G=G, gradient_gram=gram)
-
-
-# ---- trial blocks ------------------------------------------------------------------------------
-def _in_trial_blocks(run, A, per_trial, target, trials_per_block, **options) -> Recording:
-    """``run(A, *per_trial, target, **options)`` over consecutive blocks of trials, joined.
-
-    Trials are independent and every batched operation treats them one by one, so a block's
-    result is bitwise the rows of the all-trials result; a block only changes which operators
-    the loop rereads at each step (problems.sensing.cache_block_trials sizes them).  A
-    shared operator (leading axis 1) and a target without the trial axis go to every block.
-    """
-    xp = array_namespace(A, target, *per_trial)
-    trials = per_trial[0].shape[0]
-    size = trials_per_block or cache_block_trials(A, trials)
-    if size >= trials:
-        return run(A, *per_trial, target, **options)
-    iterate_ndim = per_trial[-1].ndim
-    own_operator = A.shape[0] == trials
-    own_target = target.ndim == iterate_ndim and target.shape[0] == trials
-
-    def rows(x, lo):          # the stop stays in range: the array API does not clip slices
-        return x[lo:min(lo + size, trials), ...]
-
-    parts = [run(rows(A, lo) if own_operator else A, *(rows(x, lo) for x in per_trial),
-                 rows(target, lo) if own_target else target, **options)
-             for lo in range(0, trials, size)]
-    return _join_trials(xp, parts)
-
-
-def _join_trials(xp, parts) -> Recording:
-    """One Recording from the Recordings of consecutive trial blocks (concatenated on the device
-    along the trial axis; the recorded iterations are the same in every block)."""
-    def join(arrays):
-        return xp.concat(list(arrays), axis=0)
-
-    first = parts[0]
-    calls = first.calls if isinstance(first.calls, list) else join(p.calls for p in parts)
-    metrics = {k: join(p.metrics[k] for p in parts) for k in first.metrics}
-    state = {k: join(p.state[k] for p in parts) for k in first.state}
-    return Recording(list(first.iterations), calls, metrics, state)

@@ -59,12 +59,12 @@ def penalty_method(oracles, x0, y0, *, sigma: float, iterations: int, record, me
             break
         for _ in range(inner_steps):
             fy = oracles.upper_grad(x, y)[1]
-            gy = oracles.lower_grad(x, y)[1]
-            gz = oracles.lower_grad(x, z)[1]
+            gy = oracles.lower_grad_y(x, y)
+            gz = oracles.lower_grad_y(x, z)
             y, z = proj_y(y - step_y * (s * fy + gy)), proj_y(z - step_y * gz)
         fx, fy = oracles.upper_grad(x, y)
-        gx_y, gy = oracles.lower_grad(x, y)
-        gx_z, gz = oracles.lower_grad(x, z)
+        # both lower gradients at one x: two counted calls, the level's x-only terms shared
+        (gx_y, gy), (gx_z, gz) = oracles.lower_grads(x, (y, z))
         x_next = proj_x(x - step_x * (fx + (gx_y - gx_z) / s))
         if inner_steps == 0:
             y, z = proj_y(y - step_y * (s * fy + gy)), proj_y(z - step_y * gz)

@@ -20,16 +20,17 @@ LINKS = ("exp", "softplus")
 
 
 # ---- small generic helpers ------------------------------------------------------------------
+# matvec and rmatvec run several times per step of every bilevel method on small arrays: ``@``
+# (array-API standard, the same matmul) instead of an array_namespace look-up, which costs more
+# than the product at these sizes.  The levels below look their namespace up once, at creation.
 def matvec(M, v):
     """Batched M v: (..., m, n) x (..., n) -> (..., m)."""
-    xp = array_namespace(M, v)
-    return xp.matmul(M, v[..., None])[..., 0]
+    return (M @ v[..., None])[..., 0]
 
 
 def rmatvec(M, v):
     """Batched M^T v: (..., m, n) x (..., m) -> (..., n)."""
-    xp = array_namespace(M, v)
-    return xp.matmul(v[..., None, :], M)[..., 0, :]
+    return (v[..., None, :] @ M)[..., 0, :]
 
 
 def dot(u, v):
@@ -56,16 +57,16 @@ def eye_like(M):
     return xp.eye(M.shape[-1], dtype=M.dtype, device=device(M))
 
 
-def softplus(t):
-    """log(1 + e^t), overflow-free."""
-    xp = array_namespace(t)
+def softplus(t, xp=None):
+    """log(1 + e^t), overflow-free (``xp``: t's namespace, when the caller knows it)."""
+    xp = xp or array_namespace(t)
     return xp.maximum(t, 0.0) + xp.log1p(xp.exp(-xp.abs(t)))
 
 
-def sigmoid(t):
+def sigmoid(t, xp=None):
     """1 / (1 + e^{-t}) = exp(-softplus(-t)), overflow-free."""
-    xp = array_namespace(t)
-    return xp.exp(-softplus(-t))
+    xp = xp or array_namespace(t)
+    return xp.exp(-softplus(-t, xp))
 
 
 def project_box(y, lo, hi):
@@ -104,6 +105,12 @@ class QuadraticLower:
     def jvp(self, x, y, v):
         return -matvec(self.B, v)
 
+    def grads_at(self, x, ys):
+        """[(grad_x g, grad_y g) at (x, y) for y in ys], B^T x computed once (the penalty method
+        takes lower gradients at two points for one x)."""
+        lin = self.linear_term(x)
+        return [(-matvec(self.B, y), matvec(self.H, y) - lin) for y in ys]
+
     def hess_yy(self, x, y):
         return self.H
 
@@ -124,17 +131,18 @@ class SeparableUpper:
         if link not in LINKS:
             raise ValueError(f"unknown link {link!r}: valid links are {', '.join(LINKS)}")
         self.A, self.b, self.link, self.scale = A, b, link, float(scale)
+        self.xp = array_namespace(A)
 
     def _phi(self, t):
-        xp = array_namespace(t)
-        return xp.exp(t) if self.link == "exp" else softplus(t)
+        xp = self.xp
+        return xp.exp(t) if self.link == "exp" else softplus(t, xp)
 
     def _dphi(self, t):
-        xp = array_namespace(t)
-        return xp.exp(t) if self.link == "exp" else sigmoid(t)
+        xp = self.xp
+        return xp.exp(t) if self.link == "exp" else sigmoid(t, xp)
 
     def value(self, x, y):
-        xp = array_namespace(x, y)
+        xp = self.xp
         r = y - self.b
         return self.scale * xp.sum(self._phi(matvec(self.A, x)), axis=-1) + 0.5 * dot(r, r)
 

@@ -30,8 +30,7 @@ from .hypercleaning import hypercleaning_data
 COSH_LINKS = ("cosh", "logcosh")
 
 
-def _logcosh(t):
-    xp = array_namespace(t)
+def _logcosh(t, xp):
     a = xp.abs(t)
     return a + xp.log1p(xp.exp(-2.0 * a)) - math.log(2.0)
 
@@ -44,16 +43,17 @@ class CoshUpper:
         if link not in COSH_LINKS:
             raise ValueError(f"unknown link {link!r}: valid links are {', '.join(COSH_LINKS)}")
         self.A, self.b, self.link, self.scale = A, b, link, float(scale)
+        self.xp = array_namespace(A)      # once: grad_x runs every step
 
     def value(self, x, y):
-        xp = array_namespace(x, y)
+        xp = self.xp
         t = matvec(self.A, x)
-        phi = xp.cosh(t) if self.link == "cosh" else _logcosh(t)
+        phi = xp.cosh(t) if self.link == "cosh" else _logcosh(t, xp)
         r = y - self.b
         return self.scale * xp.sum(phi, axis=-1) + 0.5 * dot(r, r)
 
     def grad_x(self, x, y):
-        xp = array_namespace(x, y)
+        xp = self.xp
         t = matvec(self.A, x)
         dphi = xp.sinh(t) if self.link == "cosh" else xp.tanh(t)
         return self.scale * rmatvec(self.A, dphi)

@@ -1,8 +1,10 @@
 """robust-recovery run units: SubGM (and the ℓ2 GD / cvxpy baselines) on one unit's data, R trials
-in lockstep."""
+in lockstep (in cache-sized trial blocks, see algorithms.subgradient); an alpha sweep runs its
+scales together as a group axis."""
 from __future__ import annotations
 
 import numpy as np
+from array_api_compat import array_namespace
 
 from algorithms.subgradient import l2_gradient_descent, subgradient_method
 from experiments.base import Trace, series_key
@@ -50,16 +52,19 @@ def run_unit(unit, p, env):
     eta0, rho, alpha = _step(unit, p)
     series, scalars, info = {}, {}, {}
 
-    def subgm(a):
-        return subgradient_method(A, y, a * B, X, eta0=eta0, rho=rho, iterations=T, record=record)
+    def subgm(U0):
+        return subgradient_method(A, y, U0, X, eta0=eta0, rho=rho, iterations=T, record=record)
 
     if alpha is None:
-        for a in p["alphas"]:
-            rec = subgm(a)
-            series[series_key("error", alpha=a)] = rec.metrics["error"]
-            scalars[series_key("final_error", alpha=a)] = rec.metrics["error"][:, -1]
+        # the scales as a group axis (R, G, d, k): each step applies A once to all of them
+        xp = array_namespace(B)
+        rec = subgm(xp.stack([a * B for a in p["alphas"]], axis=1))
+        for j, a in enumerate(p["alphas"]):
+            error = rec.metrics["error"][:, j, :]
+            series[series_key("error", alpha=a)] = error
+            scalars[series_key("final_error", alpha=a)] = error[:, -1]
     else:
-        rec = subgm(alpha)
+        rec = subgm(alpha * B)
         series["error"] = rec.metrics["error"]
         scalars["final_error"] = rec.metrics["error"][:, -1]
     if g == "outliers":
