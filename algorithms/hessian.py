@@ -34,13 +34,25 @@ def _norm(v):
     return xp.sqrt(xp.sum(v * v, axis=-1))
 
 
-def _orthogonalize(Q, w):
-    """w minus its projection on the rows of Q (R, j, P), twice ("twice is enough")."""
-    xp = array_namespace(Q, w)
+def _host_normal_rows(rngs, like, count: int):
+    """``count`` standard normal vectors per trial, (R, count, P), one host call per trial: the
+    same numbers, in the same order, as ``count`` calls of _host_vectors(rngs, like, "normal")."""
+    xp = array_namespace(like)
+    rows = [xp.asarray(rng.standard_normal((count, like.shape[-1])), dtype=like.dtype,
+                       device=array_device(like)) for rng in rngs]
+    return xp.stack(rows, axis=0)
+
+
+def _orthogonalize(Q, W):
+    """The rows of W (R, c, P) minus their projections on the rows of Q (R, j, P), twice ("twice
+    is enough"); Q^T (Q w) by two matmuls, never an (R, j, P) temporary."""
     for _ in range(2):
-        coeffs = xp.matmul(Q, w[..., None])                  # (R, j, 1)
-        w = w - xp.sum(coeffs * Q, axis=-2)
-    return w
+        W = W - (W @ Q.mT) @ Q
+    return W
+
+
+# Lanczos draws its restart vectors this many iterations at a time (one host call per trial)
+RESTART_BLOCK = 16
 
 
 def lanczos(hvp, start, iterations: int, rngs):
@@ -50,29 +62,37 @@ def lanczos(hvp, start, iterations: int, rngs):
     reorthogonalized against all q's;  beta_j = |w|,  q_{j+1} = w / beta_j.  When beta_j falls to
     rounding level (the Krylov space is invariant, e.g. a low-rank Hessian), the trial restarts
     from a fresh random vector orthogonal to the q's and beta_j = 0 decouples the new block, so
-    the Ritz values stay exact and the quadrature weights of the new block vanish.
+    the Ritz values stay exact and the quadrature weights of the new block vanish.  A fresh
+    vector is drawn for every trial and iteration (whether used or not: the random stream does
+    not depend on breakdowns), RESTART_BLOCK iterations at a time, and orthogonalized together
+    with w.  The q's fill a preallocated (R, m, P) array.
     Returns (alpha (R, m), beta (R, m - 1)) with m = min(iterations, P).
     """
     xp = array_namespace(start)
-    P = start.shape[-1]
+    R, P = start.shape
     m = min(int(iterations), P)
     tol = 10.0 * math.sqrt(P) * xp.finfo(start.dtype).eps
     q = start / _norm(start)[:, None]
-    Q, alphas, betas = q[:, None, :], [], []
+    Q = xp.zeros((R, m, P), dtype=start.dtype, device=array_device(start))
+    Q[:, 0, :] = q
+    alphas, betas = [], []
     for j in range(m):
         Hq = hvp(q)
         alpha = xp.sum(q * Hq, axis=-1)
         alphas.append(alpha)
         if j == m - 1:
             break
-        w = _orthogonalize(Q, Hq)
+        if j % RESTART_BLOCK == 0:
+            restarts = _host_normal_rows(rngs, start, min(RESTART_BLOCK, m - 1 - j))
+        candidates = xp.stack([Hq, restarts[:, j % RESTART_BLOCK, :]], axis=1)
+        candidates = _orthogonalize(Q[:, :j + 1, :], candidates)   # one pass over Q for both
+        w, fresh = candidates[:, 0, :], candidates[:, 1, :]
         beta = _norm(w)
         broken = beta <= tol * _norm(Hq)
-        fresh = _orthogonalize(Q, _host_vectors(rngs, start, "normal"))
         w = xp.where(broken[:, None], fresh, w)
         q = w / _norm(w)[:, None]
         betas.append(xp.where(broken, 0.0, beta))
-        Q = xp.concat([Q, q[:, None, :]], axis=1)
+        Q[:, j + 1, :] = q
     alpha = xp.stack(alphas, axis=-1)
     beta = xp.stack(betas, axis=-1) if betas else alpha[:, :0]
     return alpha, beta

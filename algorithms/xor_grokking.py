@@ -67,10 +67,14 @@ def coefficient_gradient(data: SpanData, a):
     R, n, m = data.pre0.shape
 
     def grad(coef):
-        pre = data.pre0 + xp.matmul(data.gram, xp.reshape(coef, (R, n, m)))
+        pre = data.gram @ xp.reshape(coef, (R, n, m))
+        pre += data.pre0            # X W_0 + K C; in place, as every (R, n, m) pass below
         f = outputs(pre, a)
         dl_df = Logistic.grad(xp.expand_dims(f, axis=-1), data.labels)      # (R, n, 1)
-        g = dl_df * xp.astype(pre > 0, pre.dtype) * a / n
+        # dl_df * gate * a / n, bitwise: (l' a) gate = (l' gate) a, signed zeros included
+        g = dl_df * a
+        g *= xp.astype(pre > 0, pre.dtype)
+        g /= n
         return xp.reshape(g, (R, n * m))
 
     return grad
