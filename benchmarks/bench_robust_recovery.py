@@ -6,20 +6,24 @@ Run: python benchmarks/bench_robust_recovery.py [--trials R]   (prints a table; 
 Quick configuration (experiments/robust_recovery: d = 10, r = 2, eta0 = 1.2, rho = 0.96, outlier
 noise N(0, 10^2)), R = 32 trials (the quick run has 8), one sensing operator A (m, d^2) per trial
 (problems.robust_recovery.make_instances), three unit shapes:
-- outlier sweep: r' = r = 2, m = 200, p = 0.3;  alpha sweep: r' = d = 10, m = 400, p = 0.1;
-  sample sweep, largest unit: d = r' = 20, m = 400 (10 d r), p = 0.1;
+- outlier sweep: r' = r = 2, m = 200, p = 0.3;  alpha sweep: r' = d = 10, m = 400, p = 0.1, its 7
+  scales as one group axis, U0 (R, 7, d, r'), as the unit runs them;  sample sweep, largest unit:
+  d = r' = 20, m = 400 (10 d r), p = 0.1;
 - lockstep: algorithms.subgradient.subgradient_method over N steps (recording only the end), per
-  step;
-- floor: one step's arithmetic on the same arrays, without the Recorder, namespace look-ups or
-  the sensing helpers: U U^T, A vec(U U^T) (one batched matvec per trial), sign, A^T s (the
-  second batched matvec), (G + G^T) U / m and the update;
+  step.  It runs the trials in blocks whose operators fit the L2 cache (problems.sensing.
+  cache_block_trials: 9, 4 and 1 trials here), each block all N steps;
+- floor: the same N steps on the same arrays in the same arrangement (the same blocks, each all
+  N steps with its operators cached; the alpha scales as the group axis, A applied to all 7 in
+  one product), per step, with only the arithmetic left: U U^T, A vec(U U^T) - y (one batched
+  matmul per block), sign, A^T s (the second), (G + G^T) U and the update with eta_t / m folded
+  into one scalar; no Recorder, blocks runner, namespace look-ups or sensing helpers;
 - loop: the same N steps as R separate one-trial calls of subgradient_method, per step.
 One BLAS thread, as the runner runs units.  The step is memory-bound: it reads each trial's A twice;
-in lockstep all R operators are streamed (41 MB at d = 20), while a one-trial run keeps its A
-(1.3 MB) in the 2 MB L2 cache across its steps, so the loop can beat the lockstep there.
-Extra line: the alpha unit runs its 7 scales one after the other on the same A; the two products
-of one step (A vec(U U^T), A^T sign) for all 7 at once (problems.sensing.measure_many /
-adjoint_many, A read once) against 7 times those of one run.
+blocks keep them in the 2 MB L2 cache across the steps, which a one-trial loop also does, so at
+d = 20 (one 1.3 MB operator per block) lockstep and loop do the same work.
+Extra line: the two products of one step (A vec(U U^T), A^T sign) for all 7 scales at once
+(problems.sensing.measure_many / adjoint_many, A read once) against 7 times those of one run, on
+all R operators (streamed from memory, not blocked).
 """
 from __future__ import annotations
 
@@ -34,34 +38,48 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from algorithms.subgradient import subgradient_method  # noqa: E402
 from problems.robust_recovery import initial_factor, make_instances  # noqa: E402
-from problems.sensing import adjoint_many, measure_many  # noqa: E402
+from problems.sensing import adjoint_many, cache_block_trials, measure_many  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 from timing import best_time  # noqa: E402
 
 R_RANK, ETA0, RHO, SCALE, STEPS = 2, 1.2, 0.96, 10.0, 40
+ALPHAS = (1e-7, 3e-7, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4)          # the quick alpha grid
 CASES = (("outlier sweep", 10, R_RANK, 200, 0.3, 1e-3),
-         ("alpha sweep, r'=d", 10, 10, 400, 0.1, 1e-6),
+         ("alpha sweep, r'=d, 7 scales", 10, 10, 400, 0.1, ALPHAS),
          ("sample sweep, largest", 20, 20, 400, 0.1, 1e-12))
-N_ALPHAS = 7
 
 
 def case(R, d, k, m, p, alpha):
     rngs = [np.random.default_rng([0, r]) for r in range(R)]
     A, X, y = make_instances(rngs, d, R_RANK, m, "outlier", p, SCALE)
-    return A, y, alpha * initial_factor(rngs, d, k), X
+    B = initial_factor(rngs, d, k)
+    U0 = np.stack([a * B for a in alpha], axis=1) if isinstance(alpha, tuple) else alpha * B
+    return A, y, U0, X
 
 
 def run(A, y, U0, X, steps=STEPS):
     return subgradient_method(A, y, U0, X, eta0=ETA0, rho=RHO, iterations=steps, record=[steps])
 
 
-def floor_step(A, y, U, step):
-    """One SubGM step's arithmetic on plain arrays (the same products as l1_subgradient)."""
-    R, d, _ = U.shape
-    Z = np.matmul(U, U.transpose(0, 2, 1)).reshape(R, d * d, 1)
-    s = np.sign(np.matmul(A, Z)[..., 0] - y)
-    G = np.matmul(s[:, None, :], A).reshape(R, d, d) / y.shape[-1]
-    return U - step * np.matmul(G + G.transpose(0, 2, 1), U)
+def floor(A, y, U0, steps=STEPS):
+    """SubGM's arithmetic in the algorithm's arrangement: per cache block (the block size the
+    algorithm picks), all ``steps`` steps on the block; U0 (R, d, k) runs as one group (G = 1:
+    the same batched matvecs as the 3-D path)."""
+    R, m = y.shape
+    U0 = U0[:, None] if U0.ndim == 3 else U0
+    G, d = U0.shape[1:3]
+    size, out = cache_block_trials(A, R), []
+    for lo in range(0, R, size):
+        Ab, yb, U, step = A[lo:lo + size], y[lo:lo + size, :, None], U0[lo:lo + size], ETA0
+        b = Ab.shape[0]
+        for _ in range(steps):
+            s = Ab @ (U @ U.mT).reshape(b, G, d * d).mT            # A vec(U U^T): (b, m, G)
+            s -= yb
+            Gr = (np.sign(s, out=s).mT @ Ab).reshape(b, G, d, d)   # A^T sign, unscaled
+            U = U - (step / m) * ((Gr + Gr.mT) @ U)
+            step *= RHO
+        out.append(U)
+    return out
 
 
 def products_many(A, Z):
@@ -79,7 +97,7 @@ def interleaved(fns, rounds):
 
 
 def row(label, lockstep, floor, loop):
-    return (f"| {label:<44} | {lockstep * 1e6:9.1f} | {floor * 1e6:9.1f} | {lockstep / floor:6.2f}x | "
+    return (f"| {label:<57} | {lockstep * 1e6:9.1f} | {floor * 1e6:9.1f} | {lockstep / floor:6.2f}x | "
             f"{loop * 1e6:10.1f} | {loop / lockstep:6.2f}x |")
 
 
@@ -94,19 +112,21 @@ def main(argv=None):
     with threadpool_limits(limits=1):        # as the runner runs units
         for label, d, k, m, p, alpha in CASES:
             A, y, U0, X = case(R, d, k, m, p, alpha)
-            U = U0 / alpha * 0.3
             singles = [(A[r:r + 1], y[r:r + 1], U0[r:r + 1], X[r:r + 1]) for r in range(R)]
-            lock, floor, loop = interleaved([(lambda: run(A, y, U0, X), 1), (lambda: floor_step(A, y, U, 0.1), 10),
-                                             (lambda: [run(*s) for s in singles], 1)], 5)
-            print(row(f"{label} (d={d}, r'={k}, m={m})", lock / STEPS, floor, loop / STEPS))
-            if label.startswith("alpha"):
-                Zg = np.repeat(np.matmul(U, U.transpose(0, 2, 1))[:, None], N_ALPHAS, axis=1)
+            lock, fl, loop = interleaved([(lambda: run(A, y, U0, X), 1), (lambda: floor(A, y, U0), 1),
+                                          (lambda: [run(*s) for s in singles], 1)], 5)
+            print(row(f"{label} (d={d}, r'={k}, m={m}, {cache_block_trials(A, R)}/block)",
+                      lock / STEPS, fl / STEPS, loop / STEPS), flush=True)
+            if U0.ndim == 4:
+                U = 0.3 / ALPHAS[0] * U0[:, :1]               # 0.3 B: an iterate past the start
+                Zg = np.repeat(U @ U.mT, len(ALPHAS), axis=1)
                 single, many = interleaved([(lambda: products_many(A, Zg[:, :1]), 10), (lambda: products_many(A, Zg), 10)], 5)
-    print("floor: the step's arithmetic on the same arrays (no Recorder, no helpers); loop: R one-trial "
-          "calls of the same function.")
-    print(f"alpha sweep: the two products of one step cost {single * 1e6:.1f} us per run, {N_ALPHAS} x {single * 1e6:.1f} = "
-          f"{N_ALPHAS * single * 1e6:.1f} us for its {N_ALPHAS} scales one after the other, {many * 1e6:.1f} us for all "
-          f"{N_ALPHAS} at once with A read once (measure_many/adjoint_many): {N_ALPHAS * single / many:.2f}x less.")
+    print("floor: the same steps' arithmetic on the same arrays in the same trial blocks (no Recorder, no "
+          "helpers); loop: R one-trial calls of the same function.")
+    G = len(ALPHAS)
+    print(f"alpha sweep, all R operators at once: the two products of one step cost {single * 1e6:.1f} us per run, "
+          f"{G} x {single * 1e6:.1f} = {G * single * 1e6:.1f} us for its {G} scales one after the other, "
+          f"{many * 1e6:.1f} us for all {G} at once with A read once (measure_many/adjoint_many): {G * single / many:.2f}x less.")
 
 
 if __name__ == "__main__":
