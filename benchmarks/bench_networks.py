@@ -2,7 +2,7 @@
 quick configuration against its numeric floor and against a naive loop over trials, all measured
 in the same run.
 
-Run: python benchmarks/bench_networks.py [--trials R]   (prints a table; asserts nothing)
+Run: python benchmarks/bench_networks.py [--trials R]   (prints a table; asserts only that floors are right)
 
 R = 32 trials (the quick runs have 8, 4 and 8), each with its own data as the run units build it;
 one BLAS thread, as the runner runs units:
@@ -16,9 +16,25 @@ one BLAS thread, as the runner runs units:
   tiled arrays); one iteration of lanczos_top_k on the Gauss-Newton operator (47 iterations).
 Lockstep: the real function over N steps recording only the end, per step.  Floor: the step's
 arithmetic on plain arrays (the matmuls, the loss derivative, the update; HVP: the R-operator's
-products, forward pass done; Lanczos: the Gauss-Newton product and two reorthogonalizations
-against j = 23 vectors by matmul), minibatch indices drawn beforehand, no Recorder, namespace
-look-ups or flat-vector views.  Loop: the same N steps as R one-trial calls, per step.
+products, forward pass done; Lanczos: one middle iteration), minibatch indices and restart
+vectors drawn beforehand, no Recorder or namespace look-ups.  Loop: the same N steps as R
+one-trial calls, per step.  Floors take the algorithm's arrangement:
+- softmax-collapse: the same 8 Adam steps from the same start (m = v = 0; the end point checked
+  against adam's, the gradient against softmax_collapse.gradient's), per step, all trials in one
+  block as softmax_collapse.gradient runs them, the weights as views of each step's flat theta,
+  layer by layer in networks._forward/_backward's order with their temporaries (s'(Z) a 0/1
+  array multiplied in place); less the step's extra work: the target sum multiplying the softmax
+  (1, one-hot) and the bias sums of a bias-free net.  Whole runs, not one step called again and
+  again: then the temporaries were freed and page-faulted in anew in another order than adam's
+  (~2.5x the faults, 0.8x of the lockstep).
+- hessian-spectrum GD, HVP and Lanczos: the rows (trials, or tiled trial-columns) in the blocks
+  algorithms.networks uses on NumPy (CHUNK_ELEMENTS per (rows, n, h) array: 2 rows here, 16 and
+  128 blocks), the gradient without the loss value, temporaries updated in place; HVP and Lanczos:
+  A_1, s'(Z_1) and the output delta fixed at theta and cut per block beforehand, as
+  curvature_operator does once per theta, so a product is only what depends on V.  Lanczos
+  (iteration j = 23 of algorithms.hessian.lanczos): the Gauss-Newton product, alpha, the product
+  and the restart vector orthogonalized together against the j + 1 rows of a preallocated
+  (R, 47, P) basis by two matmuls, twice, in place; the breakdown test; q_{j+1} into the basis.
 With glibc's default malloc, freed temporaries over ~2 MB go back to the OS and are page-faulted
 in again on the next step; which side pays more depends on the order of allocations.  Run with
 MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=4000000000 to take that out of all three.
@@ -38,7 +54,7 @@ from algorithms import softmax_collapse as sc  # noqa: E402
 from algorithms.hessian import lanczos_top_k  # noqa: E402
 from algorithms.hessian_spectrum import _tile  # noqa: E402
 from algorithms.network_objective import NetworkObjective  # noqa: E402
-from algorithms.networks import Architecture, curvature_operator, init_params  # noqa: E402
+from algorithms.networks import CHUNK_ELEMENTS, Architecture, curvature_operator, init_params  # noqa: E402
 from algorithms.training import adam, gradient_descent, sgd  # noqa: E402
 from algorithms.xor_grokking import train_span_gd  # noqa: E402
 from experiments.base import RunEnv  # noqa: E402
@@ -71,23 +87,44 @@ def xor_floor(d, C, a, step):
     return C - step * (dl[..., None] * (pre > 0) * (a / pre.shape[1]))
 
 
-def sc_floor(X, Y, W, m, v, perp, lr=1e-2, b1=0.9, b2=0.99):
-    """One Adam step of the 2-hidden-layer MLP (softmax cross-entropy), with ⊥Grad when ``perp``."""
+def sc_gradient(X, Y, W):
+    """Per-layer gradients [gW_1, gW_2, gW_3] of the bias-free 2-hidden-layer MLP under softmax
+    cross-entropy, in the order and with the temporaries of networks._forward and _backward: each
+    layer's gradient before its delta goes back, s'(Z) as a 0/1 array multiplied in place."""
     Z1 = X @ W[0]
-    A1 = np.maximum(Z1, 0)
+    A1 = np.maximum(Z1, 0.0)
     Z2 = A1 @ W[1]
-    A2 = np.maximum(Z2, 0)
+    A2 = np.maximum(Z2, 0.0)
     F = A2 @ W[2]
     E = np.exp(F - F.max(-1, keepdims=True))
-    D = (E / E.sum(-1, keepdims=True) - Y) / X.shape[1]
-    D2 = (D @ mT(W[2])) * (Z2 > 0)
-    gs = [(mT(X) @ ((D2 @ mT(W[1])) * (Z1 > 0))), mT(A1) @ D2, mT(A2) @ D]
-    gs = [g.reshape(g.shape[0], -1) for g in gs]
-    if perp:
-        gs = [sc.project_out(g, w.reshape(w.shape[0], -1)) for g, w in zip(gs, W)]
-    g = np.concatenate(gs, axis=-1)
-    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * (g * g)
-    return lr * (m / (1 - b1)) / (np.sqrt(v / (1 - b2)) + 1e-25), m, v
+    D = E / E.sum(-1, keepdims=True)       # softmax; with one-hot Y, l' = p - Y
+    D -= Y
+    D /= F.shape[-2]
+    g3 = mT(A2) @ D
+    D = D @ mT(W[2])
+    D *= (Z2 > 0).astype(D.dtype)
+    g2 = mT(A1) @ D
+    D = D @ mT(W[1])
+    D *= (Z1 > 0).astype(D.dtype)
+    return [mT(X) @ D, g2, g3]
+
+
+def sc_floor(X, Y, theta, layers, perp, steps, lr=1e-2, b1=0.9, b2=0.99, eps=1e-25):
+    """``steps`` Adam steps from theta as algorithms.training.adam takes them (m = v = 0, a new
+    theta, m and v per step, the weights as views of the flat theta), with ⊥Grad when ``perp``.
+    ``layers``: [(flat slice, fan_in, fan_out)] per layer."""
+    R = theta.shape[0]
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    for k in range(1, steps + 1):
+        W = [theta[:, s].reshape(R, a, b) for s, a, b in layers]
+        gs = [g.reshape(R, -1) for g in sc_gradient(X, Y, W)]
+        if perp:
+            gs = [sc.project_out(g, theta[:, s]) for g, (s, _, _) in zip(gs, layers)]
+        g = np.concatenate(gs, axis=-1)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * (g * g)
+        theta = theta - lr * ((m / (1 - b1 ** k)) / (np.sqrt(v / (1 - b2 ** k)) + eps))
+    return theta
 
 
 def mlp_floor(X, Y, W1, b1, W2, b2):
@@ -99,17 +136,70 @@ def mlp_floor(X, Y, W1, b1, W2, b2):
     return np.concatenate([(mT(X) @ D1).reshape(R, -1), D1.sum(1), (mT(A1) @ D).reshape(R, -1), D.sum(1)], -1)
 
 
-def rop_floor(X, W1, W2, A1, d1, D, V, full):
-    """The R-operator product (H or Gauss-Newton) of that MLP under MSE, the forward pass done."""
-    R, (d, h), k, n = V.shape[0], W1.shape[1:], W2.shape[2], X.shape[1]
-    VW1, Vb1, VW2, Vb2 = V[:, :d * h].reshape(R, d, h), V[:, d * h:d * h + h], V[:, d * h + h:-k].reshape(R, h, k), V[:, -k:]
-    RA1 = d1 * (X @ VW1 + Vb1[:, None])
-    rD = (RA1 @ W2 + A1 @ VW2 + Vb2[:, None]) / n
+def directions(V, W1, W2):
+    """The direction V (R, P) as that MLP's (V_W1, V_b1, V_W2, V_b2)."""
+    R, (d, h), k = V.shape[0], W1.shape[1:], W2.shape[2]
+    return V[:, :d * h].reshape(R, d, h), V[:, d * h:d * h + h], V[:, d * h + h:-k].reshape(R, h, k), V[:, -k:]
+
+
+# The arrangement of algorithms.networks on NumPy: rows in blocks (row_blocks), temporaries updated in place.
+def grad_block(X, Y, W1, b1, W2, b2):
+    """mlp_floor on one block of rows, in place."""
+    Z1 = X @ W1
+    Z1 += b1[:, None]
+    A1 = np.maximum(Z1, 0)
+    D = A1 @ W2
+    D += b2[:, None]
+    D -= Y
+    D /= X.shape[1]
+    D1 = D @ mT(W2)
+    D1 *= Z1 > 0
+    R = X.shape[0]
+    return np.concatenate([(mT(X) @ D1).reshape(R, -1), D1.sum(1), (mT(A1) @ D).reshape(R, -1), D.sum(1)], -1)
+
+
+def rop_block(X, W1, W2, A1, d1, D, V, full):
+    """The R-operator product (H if ``full``, else Gauss-Newton) of that MLP under MSE on one block
+    of rows, in place, the forward pass done (A1, s'(Z_1) = d1 and the output delta D given)."""
+    R, n = V.shape[0], X.shape[1]
+    VW1, Vb1, VW2, Vb2 = directions(V, W1, W2)
+    RA1 = X @ VW1
+    RA1 += Vb1[:, None]
+    RA1 *= d1
+    rD = RA1 @ W2
+    rD += A1 @ VW2
+    rD += Vb2[:, None]
+    rD /= n
     gW2, back = mT(A1) @ rD, rD @ mT(W2)
     if full:
-        gW2, back = gW2 + mT(RA1) @ D, back + D @ mT(VW2)
-    rD1 = back * d1
-    return np.concatenate([(mT(X) @ rD1).reshape(R, -1), rD1.sum(1), gW2.reshape(R, -1), rD.sum(1)], -1)
+        gW2 += mT(RA1) @ D
+        back += D @ mT(VW2)
+    back *= d1
+    return np.concatenate([(mT(X) @ back).reshape(R, -1), back.sum(1), gW2.reshape(R, -1), rD.sum(1)], -1)
+
+
+def lanczos_floor(blocks, basis, j, fresh, tol):
+    """Iteration j of algorithms.hessian.lanczos: the Gauss-Newton product of q_j = basis[:, j]
+    (``blocks``: [(rows, arrays fixed at theta)]), alpha, the product and the restart vector
+    ``fresh`` orthogonalized together against basis[:, :j + 1] by two matmuls, twice, the
+    breakdown test, q_{j+1} written into the preallocated basis."""
+    q = basis[:, j]
+    Hq = np.concatenate([rop_block(*arrays, q[rows], False) for rows, arrays in blocks])
+    alpha = np.sum(q * Hq, -1)
+    C, Q = np.stack([Hq, fresh], axis=1), basis[:, :j + 1]
+    for _ in range(2):
+        C -= (C @ mT(Q)) @ Q
+    beta = np.sqrt(np.sum(C[:, 0] * C[:, 0], -1))
+    broken = beta <= tol * np.sqrt(np.sum(Hq * Hq, -1))
+    w = np.where(broken[:, None], C[:, 1], C[:, 0])
+    basis[:, j + 1] = w / np.sqrt(np.sum(w * w, -1))[:, None]
+    return alpha, np.where(broken, 0.0, beta)
+
+
+def row_blocks(rows, n, width):
+    """The trial blocks algorithms.networks runs on NumPy: each (rows, n, width) array within CHUNK_ELEMENTS."""
+    size = max(1, CHUNK_ELEMENTS // (n * width))
+    return [slice(s, min(s + size, rows)) for s in range(0, rows, size)]
 
 
 def interleaved(fns, rounds):
@@ -120,10 +210,11 @@ def interleaved(fns, rounds):
     return best
 
 
-def bench(label, run, R, floor, per, rounds=5, floor_number=3):
-    """run(r): the real function over ``per`` steps on all trials (r=None) or on trial r alone."""
+def bench(label, run, R, floor, per, rounds=5, floor_number=3, floor_per=1):
+    """run(r): the real function over ``per`` steps on all trials (r=None) or on trial r alone;
+    floor(): ``floor_per`` steps on all trials."""
     lock, fl, loop = interleaved([(lambda: run(None), 1), (floor, floor_number), (lambda: [run(r) for r in range(R)], 1)], rounds)
-    lock, loop = lock / per, loop / per
+    lock, fl, loop = lock / per, fl / floor_per, loop / per
     print(f"| {label:<46} | {lock * 1e6:9.1f} | {fl * 1e6:9.1f} | {lock / fl:6.2f}x | {loop * 1e6:10.1f} | {loop / lock:6.2f}x |",
           flush=True)
 
@@ -138,8 +229,8 @@ def main(argv=None):
     print("| hot path | lockstep us | floor us | /floor | loop us | loop/lockstep |\n|---|---|---|---|---|---|")
     with threadpool_limits(limits=1):        # as the runner runs units
         _rows(R)
-    print("floor: the step's arithmetic on the same arrays (no Recorder, no namespace look-ups or flat "
-          "views); loop: R one-trial calls of the same function.")
+    print("floor: the step's arithmetic on the same arrays in the algorithm's arrangement (no Recorder, no "
+          "namespace look-ups); loop: R one-trial calls of the same function.")
 
 
 def _rows(R):
@@ -153,13 +244,17 @@ def _rows(R):
     X, Y = (a.astype(np.float32) for a in modular_addition_split(rngs(R), 23, 0.5)[:2])
     arch = Architecture(46, (64, 64), 23, "relu", bias=False)
     th = init_params(arch, rngs(R), scheme="lecun", init_scale=3 ** -0.5).astype(np.float32)
-    Ws, m, v = [np.ascontiguousarray(W) for W, _ in arch.views(th)], 0.01 * th, th * th
+    layers = [(lay.weight, lay.fan_in, lay.fan_out) for lay in arch.layers]
+    g = np.concatenate([g.reshape(R, -1) for g in sc_gradient(X, Y, [th[:, s].reshape(R, a, b) for s, a, b in layers])], -1)
+    assert np.allclose(g, sc.gradient(arch, th, X, Y, sc.CrossEntropy), rtol=1e-5, atol=1e-7 * abs(g).max()), "floor's gradient"
     for perp in (False, True):
         def run(r, perp=perp):
             return adam(lambda t: sc.gradient(arch, t, one(X, r), one(Y, r), sc.CrossEntropy), one(th, r), lr=1e-2, steps=8,
                         record=[8], betas=(0.9, 0.99), eps=1e-25, transform=sc.perpendicular_gradient(arch) if perp else None)
+        end = run(None).state["params"]
+        assert np.allclose(sc_floor(X, Y, th, layers, perp, 8), end, rtol=1e-5, atol=1e-7), "floor != adam"
         bench(f"softmax-collapse {'⊥Grad ' if perp else ''}Adam step (q=23, f32)", run, R,
-              lambda perp=perp: sc_floor(X, Y, Ws, m, v, perp), 8, 4)
+              lambda perp=perp: sc_floor(X, Y, th, layers, perp, 8), 8, floor_number=1, floor_per=8)
 
     Xh, labels = gaussian_mixture(rngs(R), 240, 10, 3, 4.0, 0.4)
     Yh, arch = one_hot(labels, 3, Xh.dtype), Architecture(10, (32,), 3, "relu")
@@ -169,8 +264,10 @@ def _rows(R):
     Z1 = Xh @ W1 + b1[:, None]
     A1, d1 = np.maximum(Z1, 0), (Z1 > 0).astype(Xh.dtype)
     D = (A1 @ W2 + b2[:, None] - Yh) / Xh.shape[1]
+    blocks = row_blocks(R, Xh.shape[1], max(arch.widths))
     bench("hessian-spectrum GD step (d=10, h=32, k=3, n=240)", lambda r: gradient_descent(
-        objs[r].gradient, one(th, r), lr=0.1, steps=20, record=[20]), R, lambda: th - 0.1 * mlp_floor(Xh, Yh, W1, b1, W2, b2), 20)
+        objs[r].gradient, one(th, r), lr=0.1, steps=20, record=[20]), R, lambda: th - 0.1 * np.concatenate(
+            [grad_block(Xh[b], Yh[b], W1[b], b1[b], W2[b], b2[b]) for b in blocks]), 20)
     idx = np.random.default_rng(3).integers(0, 240, (R, 4, 1))
     bench("hessian-spectrum SGD step (batch 4)", lambda r: sgd(
         objs[r].gradient, one(th, r), n=240, batch=4, lr=0.05, steps=200, record=[200], rngs=rngs(R if r is None else 1, 2)), R,
@@ -179,19 +276,21 @@ def _rows(R):
     V = np.repeat(np.eye(arch.n_params)[None, :8], R, axis=0).reshape(R * 8, -1)
     applies = {r: curvature_operator(arch, _tile(one(th, r), 8), _tile(one(Xh, r), 8), _tile(one(Yh, r), 8), "mse", "full")
                for r in [None, *range(R)]}        # what dense_curvature applies to each block
-    tiled = [_tile(a, 8) for a in (Xh, W1, W2, A1, d1, D)]
+    tiled = [_tile(a, 8) for a in (Xh, W1, W2, A1, d1, D)]     # fixed at theta: per block, once
+    per_block = [(b, [a[b] for a in tiled]) for b in row_blocks(R * 8, Xh.shape[1], max(arch.widths))]
     bench(f"hessian-spectrum HVP block of 8 columns (P={arch.n_params})", lambda r: applies[r](V if r is None else V[:8]), R,
-          lambda: rop_floor(*tiled, V, True), 1, 6)
-    Q = mT(np.linalg.qr(np.random.default_rng(4).standard_normal((R, arch.n_params, 23)))[0])
-
-    def lanczos_floor():
-        Hq = w = rop_floor(Xh, W1, W2, A1, d1, D, Q[:, 0], False)
-        for _ in range(2):
-            w = w - (mT(Q) @ (Q @ w[..., None]))[..., 0]
-        return np.sum(Q[:, 0] * Hq, -1), w / np.sqrt(np.sum(w * w, -1))[:, None]
+          lambda: np.concatenate([rop_block(*t, V[b], True) for b, t in per_block]), 1, 6)
+    P, j = arch.n_params, 23                # the middle of 47 iterations
+    basis = np.zeros((R, 47, P))
+    basis[:, :j + 1] = mT(np.linalg.qr(np.random.default_rng(4).standard_normal((R, P, j + 1)))[0])
+    gn_blocks = [(b, [a[b] for a in (Xh, W1, W2, A1, d1, D)]) for b in blocks]
+    fresh = np.random.default_rng(5).standard_normal((R, 16, P))[:, j % 16]     # drawn beforehand
+    tol = 10 * np.sqrt(P) * np.finfo(th.dtype).eps
+    gn = np.concatenate([rop_block(*arrays, basis[b, j], False) for b, arrays in gn_blocks])
+    assert np.allclose(gn, curvature_operator(arch, th, Xh, Yh, "mse", "gauss_newton")(basis[:, j])), "floor's GN product"
     bench("hessian-spectrum Lanczos iteration (GN, 47 its)", lambda r: lanczos_top_k(
         curvature_operator(arch, one(th, r), one(Xh, r), one(Yh, r), "mse", "gauss_newton"), one(th, r), 9,
-        rngs(R if r is None else 1, 5), iterations=47), R, lanczos_floor, 47, 4, 10)
+        rngs(R if r is None else 1, 5), iterations=47), R, lambda: lanczos_floor(gn_blocks, basis, j, fresh, tol), 47, 4, 10)
 
 
 if __name__ == "__main__":
