@@ -37,7 +37,7 @@ from problems import bilevel_unbounded as bu  # noqa: E402
 from problems.bilevel_oracles import StochasticOracles  # noqa: E402
 from problems.penalty_bilevel import QuadraticPenalty  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import interleaved, ratio_row  # noqa: E402
 
 STEPS = 200
 BOREP = dict(dx=4, dy=6, mu=0.1, cond=10.0, noise=0.1, period=2, lower_steps=5, gamma=0.09, nu=0.05, eta=0.025, beta=0.8)
@@ -113,19 +113,6 @@ def one_trial(arrays, r):
     return {k: (v[r:r + 1] if isinstance(v, np.ndarray) else v) for k, v in arrays.items()}
 
 
-def interleaved(fns, rounds):
-    """Best time per call of each (fn, number), timed in turn ``rounds`` times (a passing load hits all)."""
-    best = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        best = [min(b, best_time(fn, repeat=1, number=k)) for b, (fn, k) in zip(best, fns)]
-    return best
-
-
-def row(label, lockstep, floor, loop):
-    return (f"| {label:<46} | {lockstep * 1e6:8.1f} | {floor * 1e6:8.1f} | {lockstep / floor:6.2f}x | "
-            f"{loop * 1e6:9.1f} | {loop / lockstep:6.2f}x |")
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=32)
@@ -151,14 +138,14 @@ def _rows(R):
         (lambda: run_borep(arrays, x0, y0, 1), 1), (lambda: borep_floor(a, x0, y0, z, m, noise), 20),
         (lambda: lower_floor(a, x0, y0, noise), 20), (lambda: [run_borep(*s, 2 + r) for r, s in enumerate(singles)], 1)], 5)
     floor = base + BOREP["lower_steps"] / BOREP["period"] * lower
-    print(row(f"BO-REP (dx={BOREP['dx']}, dy={BOREP['dy']}, I=2, N=5, noisy)", lock / STEPS, floor, loop / STEPS))
+    print(ratio_row(f"BO-REP (dx={BOREP['dx']}, dy={BOREP['dy']}, I=2, N=5, noisy)", lock / STEPS, floor, loop / STEPS))
 
     arrays, x0, y0 = pen_arrays(R)
     a, z = with_extras(arrays), 0.1 * gen.standard_normal(y0.shape)
     singles = [(one_trial(arrays, r), x0[r:r + 1], y0[r:r + 1]) for r in range(R)]
     lock, floor, loop = interleaved([(lambda: run_pen(arrays, x0, y0), 1), (lambda: pen_floor(a, x0, y0, z), 20),
                                      (lambda: [run_pen(*s) for s in singles], 1)], 5)
-    print(row(f"penalty method, single loop (dx={PEN['dx']}, dy={PEN['dy']})", lock / STEPS, floor, loop / STEPS))
+    print(ratio_row(f"penalty method, single loop (dx={PEN['dx']}, dy={PEN['dy']})", lock / STEPS, floor, loop / STEPS))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from algorithms.halpern_vr import TrialDraws, page_halpern, vr_forb_resolvent  # noqa: E402
 from problems import monotone_instances as inst  # noqa: E402
 from problems.monotone import FiniteSumOperator  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import best_time, ratio_row  # noqa: E402
 
 N_COMP, DIM, STEPS = 128, 8, 200
 
@@ -84,11 +84,6 @@ def page_floor(op, sel, u, u_prev, u0, est, lam, mask):
     return lam * u0 + (1.0 - lam) * u - est
 
 
-def row(label, lockstep, floor, loop):
-    return (f"| {label:<44} | {lockstep * 1e6:8.1f} | {floor * 1e6:8.1f} | {lockstep / floor:6.2f}x | "
-            f"{loop * 1e6:9.1f} | {loop / lockstep:6.2f}x |")
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=32)
@@ -115,7 +110,7 @@ def main(argv=None):
     floor += (1.0 - (1.0 - 1.0 / N_COMP) ** R) * refresh     # expected refresh work per step
     loop = best_time(lambda: [alg2_run(m, cc, uu, rngs(1, 2 + r)) for r, (m, cc, uu) in enumerate(singles)],
                      repeat=3) / STEPS
-    print(row("Alg. 2 inner step (VR-FoRB, batch 1)", lock, floor, loop))
+    print(ratio_row("Alg. 2 inner step (VR-FoRB, batch 1)", lock, floor, loop))
 
     batch = int(math.ceil(math.sqrt(N_COMP)))
     lock = best_time(lambda: page_run(M, c, u, rngs(R)), repeat=5) / STEPS
@@ -125,7 +120,7 @@ def main(argv=None):
     floor = best_time(lambda: page_floor(op, selb, z, u, u, est, 0.01, mask), repeat=20, number=20)
     loop = best_time(lambda: [page_run(m, cc, uu, rngs(1, 2 + r)) for r, (m, cc, uu) in enumerate(singles)],
                      repeat=3) / STEPS
-    print(row(f"PAGE-Halpern step (Alg. 1, batch {batch})", lock, floor, loop))
+    print(ratio_row(f"PAGE-Halpern step (Alg. 1, batch {batch})", lock, floor, loop))
     print("floor: the step's array arithmetic on the same arrays with indices drawn beforehand "
           "(no host RNG, counting or control flow); loop: R one-trial calls of the same function.")
 

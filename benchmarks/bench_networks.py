@@ -62,7 +62,7 @@ from experiments.xor_grokking.runs import _stack, noise_statistics, span_data  #
 from problems.classification import gaussian_mixture, one_hot  # noqa: E402
 from problems.modular_arithmetic import modular_addition_split  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import interleaved, ratio_row  # noqa: E402
 
 
 
@@ -202,21 +202,12 @@ def row_blocks(rows, n, width):
     return [slice(s, min(s + size, rows)) for s in range(0, rows, size)]
 
 
-def interleaved(fns, rounds):
-    """Best time per call of each (fn, number), timed in turn ``rounds`` times (a passing load hits all)."""
-    best = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        best = [min(b, best_time(fn, repeat=1, number=k)) for b, (fn, k) in zip(best, fns)]
-    return best
-
-
 def bench(label, run, R, floor, per, rounds=5, floor_number=3, floor_per=1):
     """run(r): the real function over ``per`` steps on all trials (r=None) or on trial r alone;
     floor(): ``floor_per`` steps on all trials."""
     lock, fl, loop = interleaved([(lambda: run(None), 1), (floor, floor_number), (lambda: [run(r) for r in range(R)], 1)], rounds)
     lock, fl, loop = lock / per, fl / floor_per, loop / per
-    print(f"| {label:<46} | {lock * 1e6:9.1f} | {fl * 1e6:9.1f} | {lock / fl:6.2f}x | {loop * 1e6:10.1f} | {loop / lock:6.2f}x |",
-          flush=True)
+    print(ratio_row(label, lock, fl, loop), flush=True)
 
 
 def main(argv=None):

@@ -40,7 +40,7 @@ from algorithms.subgradient import subgradient_method  # noqa: E402
 from problems.robust_recovery import initial_factor, make_instances  # noqa: E402
 from problems.sensing import adjoint_many, cache_block_trials, measure_many  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import interleaved, ratio_row  # noqa: E402
 
 R_RANK, ETA0, RHO, SCALE, STEPS = 2, 1.2, 0.96, 10.0, 40
 ALPHAS = (1e-7, 3e-7, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4)          # the quick alpha grid
@@ -88,19 +88,6 @@ def products_many(A, Z):
     return adjoint_many(A, np.sign(measure_many(A, Z)), d, d)
 
 
-def interleaved(fns, rounds):
-    """Best time per call of each (fn, number), timed in turn ``rounds`` times (a passing load hits all)."""
-    best = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        best = [min(b, best_time(fn, repeat=1, number=k)) for b, (fn, k) in zip(best, fns)]
-    return best
-
-
-def row(label, lockstep, floor, loop):
-    return (f"| {label:<57} | {lockstep * 1e6:9.1f} | {floor * 1e6:9.1f} | {lockstep / floor:6.2f}x | "
-            f"{loop * 1e6:10.1f} | {loop / lockstep:6.2f}x |")
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=32)
@@ -115,8 +102,8 @@ def main(argv=None):
             singles = [(A[r:r + 1], y[r:r + 1], U0[r:r + 1], X[r:r + 1]) for r in range(R)]
             lock, fl, loop = interleaved([(lambda: run(A, y, U0, X), 1), (lambda: floor(A, y, U0), 1),
                                           (lambda: [run(*s) for s in singles], 1)], 5)
-            print(row(f"{label} (d={d}, r'={k}, m={m}, {cache_block_trials(A, R)}/block)",
-                      lock / STEPS, fl / STEPS, loop / STEPS), flush=True)
+            print(ratio_row(f"{label} (d={d}, r'={k}, m={m}, {cache_block_trials(A, R)}/block)",
+                            lock / STEPS, fl / STEPS, loop / STEPS, width=57), flush=True)
             if U0.ndim == 4:
                 U = 0.3 / ALPHAS[0] * U0[:, :1]               # 0.3 B: an iterate past the start
                 Zg = np.repeat(U @ U.mT, len(ALPHAS), axis=1)

@@ -1,5 +1,5 @@
-"""Timing helpers for the benchmarks: best-of-k wall time, and a ratio against a floor measured
-in the same run (never an absolute number, never an assertion)."""
+"""Timing helpers for the benchmarks: best-of-k wall time, interleaved timings, and the table row
+of a hot path against its floor and a loop measured in the same run (never an assertion)."""
 from __future__ import annotations
 
 import time
@@ -17,10 +17,16 @@ def best_time(fn, *, repeat: int = 5, number: int = 1) -> float:
     return best
 
 
-def report(name: str, measured: float, floor: float, target: float | None = None, floor_name="floor") -> str:
-    ratio = measured / floor
-    line = f"{name}: {measured * 1e6:9.1f} us vs {floor_name} {floor * 1e6:9.1f} us -> ratio {ratio:5.2f}x"
-    if target is not None:
-        line += f" (target <= {target:g}x: {'met' if ratio <= target else 'NOT met'})"
-    print(line)
-    return line
+def interleaved(fns, rounds: int) -> list[float]:
+    """Best time per call of each (fn, number), the functions timed in turn ``rounds`` times, so a
+    load that comes and goes on a shared machine hits all of them alike."""
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        best = [min(b, best_time(fn, repeat=1, number=k)) for b, (fn, k) in zip(best, fns)]
+    return best
+
+
+def ratio_row(label: str, lockstep: float, floor: float, loop: float, width: int = 46) -> str:
+    """One markdown row: lockstep, floor and loop in microseconds, lockstep/floor, loop/lockstep."""
+    return (f"| {label:<{width}} | {lockstep * 1e6:9.1f} | {floor * 1e6:9.1f} | {lockstep / floor:6.2f}x | "
+            f"{loop * 1e6:10.1f} | {loop / lockstep:6.2f}x |")
