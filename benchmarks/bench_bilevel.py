@@ -37,7 +37,7 @@ from problems import bilevel_unbounded as bu  # noqa: E402
 from problems.bilevel_oracles import StochasticOracles  # noqa: E402
 from problems.penalty_bilevel import QuadraticPenalty  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
-from timing import interleaved, ratio_row  # noqa: E402
+from timing import RATIO_HEADER, interleaved, ratio_row  # noqa: E402
 
 STEPS = 200
 BOREP = dict(dx=4, dy=6, mu=0.1, cond=10.0, noise=0.1, period=2, lower_steps=5, gamma=0.09, nu=0.05, eta=0.025, beta=0.8)
@@ -119,8 +119,7 @@ def main(argv=None):
     R = ap.parse_args(argv).trials
     print(f"## bilevel-unbounded / penalty-bilevel: one iteration at the quick configuration, R = {R} "
           f"trials, 1 BLAS thread (per iteration, microseconds; floor and loop measured in the same run)")
-    print("| hot path | lockstep us | floor us | /floor | loop us | loop/lockstep |")
-    print("|---|---|---|---|---|---|")
+    print(RATIO_HEADER)
     with threadpool_limits(limits=1):        # as the runner runs units
         _rows(R)
     print("floor: the iteration's array arithmetic on the same arrays (noise drawn beforehand; no oracle "

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from algorithms.halpern_vr import TrialDraws, page_halpern, vr_forb_resolvent  # noqa: E402
 from problems import monotone_instances as inst  # noqa: E402
 from problems.monotone import FiniteSumOperator  # noqa: E402
-from timing import best_time, ratio_row  # noqa: E402
+from timing import RATIO_HEADER, best_time, ratio_row  # noqa: E402
 
 N_COMP, DIM, STEPS = 128, 8, 200
 
@@ -95,8 +95,7 @@ def main(argv=None):
     gen = np.random.default_rng(5)
     print(f"## halpern-vr: one step at the quick configuration (least squares, n={N_COMP}, d={DIM}), "
           f"R = {R} trials (per step, microseconds; floor and loop measured in the same run)")
-    print("| hot path | lockstep us | floor us | /floor | loop us | loop/lockstep |")
-    print("|---|---|---|---|---|---|")
+    print(RATIO_HEADER)
 
     singles = [(M[r:r + 1], c[r:r + 1], u[r:r + 1]) for r in range(R)]
     lock = best_time(lambda: alg2_run(M, c, u, rngs(R)), repeat=5) / STEPS

@@ -62,7 +62,7 @@ from experiments.xor_grokking.runs import _stack, noise_statistics, span_data  #
 from problems.classification import gaussian_mixture, one_hot  # noqa: E402
 from problems.modular_arithmetic import modular_addition_split  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
-from timing import interleaved, ratio_row  # noqa: E402
+from timing import RATIO_HEADER, interleaved, ratio_row  # noqa: E402
 
 
 
@@ -217,7 +217,7 @@ def main(argv=None):
     malloc = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "default"
     print(f"## small networks: one step at the quick configuration, R = {R} trials, 1 BLAS thread, glibc "
           f"malloc {malloc} (per step, microseconds; floor and loop measured in the same run)")
-    print("| hot path | lockstep us | floor us | /floor | loop us | loop/lockstep |\n|---|---|---|---|---|---|")
+    print(RATIO_HEADER)
     with threadpool_limits(limits=1):        # as the runner runs units
         _rows(R)
     print("floor: the step's arithmetic on the same arrays in the algorithm's arrangement (no Recorder, no "

@@ -40,7 +40,7 @@ from algorithms.subgradient import subgradient_method  # noqa: E402
 from problems.robust_recovery import initial_factor, make_instances  # noqa: E402
 from problems.sensing import adjoint_many, cache_block_trials, measure_many  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
-from timing import interleaved, ratio_row  # noqa: E402
+from timing import RATIO_HEADER, interleaved, ratio_row  # noqa: E402
 
 R_RANK, ETA0, RHO, SCALE, STEPS = 2, 1.2, 0.96, 10.0, 40
 ALPHAS = (1e-7, 3e-7, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4)          # the quick alpha grid
@@ -94,8 +94,7 @@ def main(argv=None):
     R = ap.parse_args(argv).trials
     print(f"## robust-recovery: one SubGM step at the quick configuration, R = {R} trials, 1 BLAS thread "
           f"(per step, microseconds; floor and loop measured in the same run)")
-    print("| hot path | lockstep us | floor us | /floor | loop us | loop/lockstep |")
-    print("|---|---|---|---|---|---|")
+    print(RATIO_HEADER)
     with threadpool_limits(limits=1):        # as the runner runs units
         for label, d, k, m, p, alpha in CASES:
             A, y, U0, X = case(R, d, k, m, p, alpha)

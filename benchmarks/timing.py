@@ -26,7 +26,11 @@ def interleaved(fns, rounds: int) -> list[float]:
     return best
 
 
+RATIO_HEADER = ("| hot path | lockstep us | floor us | /floor | loop us | loop/lockstep |\n"
+                "|---|---|---|---|---|---|")
+
+
 def ratio_row(label: str, lockstep: float, floor: float, loop: float, width: int = 46) -> str:
-    """One markdown row: lockstep, floor and loop in microseconds, lockstep/floor, loop/lockstep."""
+    """One row under RATIO_HEADER: lockstep, floor and loop in microseconds, lockstep/floor, loop/lockstep."""
     return (f"| {label:<{width}} | {lockstep * 1e6:9.1f} | {floor * 1e6:9.1f} | {lockstep / floor:6.2f}x | "
             f"{loop * 1e6:10.1f} | {loop / lockstep:6.2f}x |")
